@@ -1,0 +1,232 @@
+//! Building and running the server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{ResourceDef, Server};
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
+use guild_domain::Role;
+use guild_domain::clock::Clock;
+use guild_store::Store;
+use utoipa::OpenApi;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::{hash_password, random_bytes};
+use crate::config::Config;
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::{JSON_LIMIT, json_error, path_error, query_error};
+use crate::middleware::{idempotency, request_id_and_problems};
+use crate::openapi::ApiDoc;
+use crate::routes;
+use crate::routes::users::{NewUser, new_user_row};
+use crate::state::AppState;
+
+/// The OpenAPI document generated from the handlers (API-7).
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(routes::health::healthz)
+        .service(routes::health::readyz)
+        .service(scope("/api/v1").configure(routes::api_v1))
+        .split_for_parts();
+    doc
+}
+
+/// The document as the pretty JSON committed at `openapi/openapi.json`.
+pub fn openapi_json() -> String {
+    let doc = openapi_document();
+    let mut text = doc.to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// A server bound to its port, not yet running.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens the database (running migrations), creates the first admin on an
+    /// empty database, and binds the listener (port 0 picks a free port).
+    pub fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Application, String> {
+        let store =
+            Store::open(&config.database_url, config.pool_size).map_err(|e| e.to_string())?;
+        let listener = TcpListener::bind(config.bind)
+            .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let state = AppState {
+            store,
+            clock,
+            jwt: config.jwt_secret.clone(),
+            config: Arc::new(config),
+        };
+        bootstrap_admin(&state).map_err(|e| format!("cannot create the first admin: {e}"))?;
+        let openapi = openapi_document();
+        let routes = web::Data::new(KnownRoutes::from_document(&openapi));
+        let workers = state.config.workers;
+        let data = web::Data::new(state.clone());
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(JSON_LIMIT)
+                        .error_handler(json_error),
+                )
+                .app_data(web::PathConfig::default().error_handler(path_error))
+                .app_data(web::QueryConfig::default().error_handler(query_error))
+                .app_data(web::PayloadConfig::default().limit(JSON_LIMIT))
+                .wrap(from_fn(idempotency))
+                .wrap(Compress::default())
+                .wrap(from_fn(request_id_and_problems))
+                .into_utoipa_app()
+                .service(routes::health::healthz)
+                .service(routes::health::readyz)
+                .service(scope("/api/v1").configure(routes::api_v1))
+                .split_for_parts()
+                .0
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
+                .service(web::redirect("/docs", "/docs/"))
+                .app_data(routes.clone())
+                .default_service(web::to(unmatched))
+        })
+        .listen(listener)
+        .map_err(|e| e.to_string())?;
+        if let Some(n) = workers {
+            server = server.workers(n);
+        }
+        Ok(Application {
+            port,
+            server: server.run(),
+            state,
+        })
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (tests use it to reach the store).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until the process is stopped.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    /// Splits into the running server future and a handle that can stop it.
+    pub fn into_server(self) -> Server {
+        self.server
+    }
+}
+
+/// The documented paths and their methods, to tell 405 from 404.
+struct KnownRoutes(Vec<(ResourceDef, Vec<String>)>);
+
+impl KnownRoutes {
+    fn from_document(doc: &utoipa::openapi::OpenApi) -> Self {
+        let routes = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let mut methods = Vec::new();
+                let ops = [
+                    ("GET", &item.get),
+                    ("POST", &item.post),
+                    ("PUT", &item.put),
+                    ("PATCH", &item.patch),
+                    ("DELETE", &item.delete),
+                ];
+                for (name, op) in ops {
+                    if op.is_some() {
+                        methods.push(name.to_owned());
+                    }
+                }
+                (ResourceDef::new(path.as_str()), methods)
+            })
+            .collect();
+        KnownRoutes(routes)
+    }
+}
+
+/// Requests no route took: 405 with `Allow` when the path exists with other methods, else 404.
+async fn unmatched(req: HttpRequest, routes: web::Data<KnownRoutes>) -> HttpResponse {
+    let allowed: Vec<&str> = routes
+        .0
+        .iter()
+        .filter(|(def, _)| def.is_match(req.path()))
+        .flat_map(|(_, methods)| methods.iter().map(String::as_str))
+        .collect();
+    if allowed.is_empty() {
+        return ApiError::http(
+            ErrorCode::RouteNotFound,
+            format!("no endpoint at {}", req.path()),
+        )
+        .error_response();
+    }
+    let mut response = ApiError::http(
+        ErrorCode::MethodNotAllowed,
+        format!(
+            "{} is not allowed here; allowed: {}",
+            req.method(),
+            allowed.join(", ")
+        ),
+    )
+    .error_response();
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&allowed.join(", ")) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, v);
+    }
+    response
+}
+
+/// On an empty database, creates `admin` with `GUILD_ADMIN_PASSWORD`, or with a
+/// generated password printed once to standard output.
+fn bootstrap_admin(state: &AppState) -> Result<(), ApiError> {
+    let now = state.clock.now();
+    let (password, generated) = match &state.config.admin_password {
+        Some(p) => (p.0.clone(), false),
+        None => {
+            use base64::Engine;
+            (
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes(15)) + "7a",
+                true,
+            )
+        }
+    };
+    state.store.write(|c| {
+        if guild_store::users::count(c)? > 0 {
+            return Ok(());
+        }
+        guild_domain::account::validate_password(&password, "admin")?;
+        let hash = hash_password(&password)?;
+        new_user_row(
+            c,
+            NewUser {
+                username: "admin".to_owned(),
+                display_name: "Administrator".to_owned(),
+                password_hash: hash,
+                role: Role::Admin,
+                organisation_id: None,
+                person_id: None,
+            },
+            now,
+        )?;
+        if generated {
+            println!("Created the first administrator. user: admin  password: {password}  (shown only once)");
+        } else {
+            println!("Created the first administrator 'admin' with the password from GUILD_ADMIN_PASSWORD.");
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,272 @@
+//! Authentication (ACC-1, ACC-5): password hashing, access tokens, the caller extractor.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use guild_domain::Role;
+use guild_domain::account::{ACCESS_TOKEN_TTL_SECONDS, UserStatus};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::parse_stored;
+use crate::state::AppState;
+
+/// The HMAC key that signs access tokens. Never printed.
+#[derive(Clone)]
+pub struct JwtSecret(Vec<u8>);
+
+impl JwtSecret {
+    /// Wraps a configured secret.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        JwtSecret(bytes)
+    }
+    /// A fresh random secret (tokens then do not survive a restart).
+    pub fn random() -> Self {
+        JwtSecret(random_bytes(32))
+    }
+}
+
+impl std::fmt::Debug for JwtSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JwtSecret(<redacted>)")
+    }
+}
+
+/// The claims of an access token.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    /// The account id.
+    pub sub: String,
+    /// The account's role when the token was issued.
+    pub role: String,
+    /// The account's token version; bumping it revokes all access tokens.
+    pub tv: i32,
+    /// Issued at (seconds since the epoch).
+    pub iat: i64,
+    /// Expires at (seconds since the epoch).
+    pub exp: i64,
+    /// Issuer: always `guild`.
+    pub iss: String,
+}
+
+const ISSUER: &str = "guild";
+
+/// Signs an access token for `user_id` valid for [`ACCESS_TOKEN_TTL_SECONDS`] from `now`.
+pub fn issue_access_token(
+    secret: &JwtSecret,
+    user_id: &str,
+    role: Role,
+    token_version: i32,
+    now: DateTime<Utc>,
+) -> ApiResult<String> {
+    let claims = Claims {
+        sub: user_id.to_owned(),
+        role: role.as_str().to_owned(),
+        tv: token_version,
+        iat: now.timestamp(),
+        exp: now.timestamp() + ACCESS_TOKEN_TTL_SECONDS,
+        iss: ISSUER.to_owned(),
+    };
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(&secret.0),
+    )
+    .map_err(|e| ApiError::Internal(format!("cannot sign token: {e}")))
+}
+
+/// Checks an access token's signature and issuer, and its expiry against the injected clock.
+pub fn verify_access_token(
+    secret: &JwtSecret,
+    token: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<Claims> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    // Expiry is checked below against the application clock, not the system clock.
+    validation.validate_exp = false;
+    validation.required_spec_claims.clear();
+    validation.set_issuer(&[ISSUER]);
+    let data =
+        jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&secret.0), &validation)
+            .map_err(|_| ApiError::unauthenticated("the access token is not valid"))?;
+    if data.claims.exp <= now.timestamp() {
+        return Err(ApiError::unauthenticated(
+            "the access token has expired; refresh it",
+        ));
+    }
+    Ok(data.claims)
+}
+
+/// Reads the `sub` of a bearer token without checking it (to scope idempotency keys).
+pub fn unverified_subject(secret: &JwtSecret, req_auth: Option<&str>) -> Option<String> {
+    let token = req_auth?.strip_prefix("Bearer ")?;
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.validate_exp = false;
+    validation.required_spec_claims.clear();
+    jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&secret.0), &validation)
+        .ok()
+        .map(|d| d.claims.sub)
+}
+
+/// Hashes a password with Argon2id and a fresh salt (ACC-5).
+pub fn hash_password(password: &str) -> ApiResult<String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::Internal(format!("cannot hash password: {e}")))
+}
+
+/// Checks a password against a stored hash.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
+}
+
+/// A hash to verify against when the account does not exist, so timing does not reveal it.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        hash_password(&URL_SAFE_NO_PAD.encode(random_bytes(16))).unwrap_or_default()
+    })
+}
+
+/// Random bytes from the OS generator.
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; n];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes
+}
+
+/// A new opaque refresh-token secret and the hash to store for it.
+pub fn new_refresh_secret() -> (String, String) {
+    let secret = URL_SAFE_NO_PAD.encode(random_bytes(32));
+    let hash = sha256_hex(&secret);
+    (secret, hash)
+}
+
+/// Hex SHA-256 of a string.
+pub fn sha256_hex(value: &str) -> String {
+    let digest = Sha256::digest(value.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The authenticated caller, loaded from the database on every request so a
+/// disabled account or a revoked token is refused at once.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    /// The account id.
+    pub id: String,
+    /// The account's user name.
+    pub username: String,
+    /// The account's role.
+    pub role: Role,
+    /// The organisation of an organisation or provider account.
+    pub organisation_id: Option<String>,
+    /// The person record of a trainee or teacher account.
+    pub person_id: Option<String>,
+}
+
+impl AuthUser {
+    /// Fails with 403 unless the caller has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> ApiResult<()> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+
+    /// Whether the caller may see every organisation's data (association staff and authority).
+    pub fn sees_all_organisations(&self) -> bool {
+        self.role.is_association_staff() || self.role == Role::Authority
+    }
+
+    /// ACC-2: the organisation the caller is confined to, or `None` for association-wide roles.
+    pub fn organisation_scope(&self) -> Option<&str> {
+        if self.sees_all_organisations() {
+            None
+        } else {
+            Some(self.organisation_id.as_deref().unwrap_or(""))
+        }
+    }
+
+    /// ACC-2: whether the caller may see data of `organisation_id`.
+    pub fn can_see_organisation(&self, organisation_id: Option<&str>) -> bool {
+        match self.organisation_scope() {
+            None => true,
+            Some(own) => !own.is_empty() && organisation_id == Some(own),
+        }
+    }
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let header = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|v| v.to_str().map(str::to_owned));
+        Box::pin(async move {
+            let state =
+                state.ok_or_else(|| ApiError::Internal("application state missing".to_owned()))?;
+            let token = match header {
+                None => {
+                    return Err(ApiError::unauthenticated(
+                        "send an access token: Authorization: Bearer <token>",
+                    ));
+                }
+                Some(Err(_)) => {
+                    return Err(ApiError::unauthenticated(
+                        "the Authorization header is not readable",
+                    ));
+                }
+                Some(Ok(value)) => match value.strip_prefix("Bearer ") {
+                    Some(t) if !t.trim().is_empty() => t.trim().to_owned(),
+                    _ => {
+                        return Err(ApiError::unauthenticated(
+                            "the Authorization header must be: Bearer <token>",
+                        ));
+                    }
+                },
+            };
+            let claims = verify_access_token(&state.jwt, &token, state.clock.now())?;
+            let store = state.store.clone();
+            let user = web::block(move || {
+                store.read(|c| guild_store::users::find(c, &claims.sub).map(|u| (u, claims)))
+            })
+            .await??;
+            let (row, claims) = user;
+            let row =
+                row.ok_or_else(|| ApiError::unauthenticated("the account no longer exists"))?;
+            let status: UserStatus = parse_stored("users", &row.status)?;
+            if status != UserStatus::Active {
+                return Err(ApiError::unauthenticated("the account is disabled"));
+            }
+            if row.token_version != claims.tv {
+                return Err(ApiError::unauthenticated(
+                    "the access token was revoked; log in again",
+                ));
+            }
+            Ok(AuthUser {
+                id: row.id,
+                username: row.username,
+                role: parse_stored("users", &row.role)?,
+                organisation_id: row.organisation_id,
+                person_id: row.person_id,
+            })
+        })
+    }
+}

@@ -1,0 +1,134 @@
+//! Typed configuration, read from `GUILD_*` environment variables and passed in (never global).
+
+use std::net::SocketAddr;
+
+use crate::auth::JwtSecret;
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `GUILD_DATABASE_URL`: `sqlite://PATH`, a plain path, or `postgres://…`.
+    pub database_url: String,
+    /// `GUILD_BIND`: the address to listen on.
+    pub bind: SocketAddr,
+    /// `GUILD_DB_POOL_SIZE`: connections in the pool.
+    pub pool_size: u32,
+    /// `GUILD_ADMIN_PASSWORD`: the first admin's password on an empty database.
+    pub admin_password: Option<Secret>,
+    /// `GUILD_JWT_SECRET`: the key that signs access tokens (random per start when unset).
+    pub jwt_secret: JwtSecret,
+    /// `GUILD_TIME_ZONE`: the association's time zone for date rules.
+    pub time_zone: chrono_tz::Tz,
+    /// `GUILD_PUBLIC_BASE_URL`: the public address of the service.
+    pub public_base_url: String,
+    /// `GUILD_WORKERS`: HTTP worker threads (default: one per core).
+    pub workers: Option<usize>,
+}
+
+/// A configured secret string that never prints.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// The default database: a SQLite file under `./data/`.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/guild.db";
+/// The default listen address.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+impl Config {
+    /// Reads the configuration from the environment, reporting every bad value by name.
+    pub fn from_env() -> Result<Config, String> {
+        Self::from_lookup(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads the configuration through `get` (testable without touching the environment).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
+        let bind_raw = get("GUILD_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned());
+        let bind = bind_raw.parse().map_err(|e| {
+            format!("GUILD_BIND={bind_raw:?} is not an address like 127.0.0.1:8080: {e}")
+        })?;
+        let pool_size = match get("GUILD_DB_POOL_SIZE") {
+            None => 10,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=200).contains(n))
+                .ok_or_else(|| {
+                    format!("GUILD_DB_POOL_SIZE={v:?} must be a number from 1 to 200")
+                })?,
+        };
+        let time_zone = match get("GUILD_TIME_ZONE") {
+            None => guild_domain::clock::DEFAULT_TIME_ZONE,
+            Some(v) => v
+                .parse()
+                .map_err(|_| format!("GUILD_TIME_ZONE={v:?} is not an IANA time zone"))?,
+        };
+        let jwt_secret = match get("GUILD_JWT_SECRET") {
+            None => JwtSecret::random(),
+            Some(v) if v.len() >= 32 => JwtSecret::new(v.into_bytes()),
+            Some(_) => return Err("GUILD_JWT_SECRET must be at least 32 characters".to_owned()),
+        };
+        let workers = match get("GUILD_WORKERS") {
+            None => None,
+            Some(v) => Some(
+                v.parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=256).contains(n))
+                    .ok_or_else(|| format!("GUILD_WORKERS={v:?} must be a number from 1 to 256"))?,
+            ),
+        };
+        let public_base_url = get("GUILD_PUBLIC_BASE_URL")
+            .unwrap_or_else(|| format!("http://{bind}"))
+            .trim_end_matches('/')
+            .to_owned();
+        Ok(Config {
+            database_url: get("GUILD_DATABASE_URL")
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            bind,
+            pool_size,
+            admin_password: get("GUILD_ADMIN_PASSWORD").map(Secret),
+            jwt_secret,
+            time_zone,
+            public_base_url,
+            workers,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let c = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.bind.to_string(), DEFAULT_BIND);
+        assert_eq!(c.time_zone, chrono_tz::Asia::Shanghai);
+        assert!(c.admin_password.is_none());
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let err =
+            Config::from_lookup(|k| (k == "GUILD_BIND").then(|| "nowhere".to_owned())).unwrap_err();
+        assert!(err.contains("GUILD_BIND"));
+        let err = Config::from_lookup(|k| (k == "GUILD_JWT_SECRET").then(|| "short".to_owned()))
+            .unwrap_err();
+        assert!(err.contains("GUILD_JWT_SECRET"));
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let c = Config::from_lookup(|k| {
+            (k == "GUILD_ADMIN_PASSWORD").then(|| "hunter2hunter2".to_owned())
+        })
+        .unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,18 @@
+//! Guild HTTP API: actix-web handlers, authentication, configuration and the
+//! generated OpenAPI document. Business rules live in `guild-domain`, queries in `guild-store`.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+
+pub use app::{Application, openapi_document};
+pub use config::Config;

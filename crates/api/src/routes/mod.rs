@@ -1,0 +1,46 @@
+//! HTTP handlers, one module per resource. Every handler carries `#[utoipa::path]`
+//! and is registered with `.service(...)`, so a route cannot exist without a spec entry.
+
+pub mod account_changes;
+pub mod audit_events;
+pub mod auth;
+pub mod health;
+pub mod organisations;
+pub mod people;
+pub mod users;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers every `/api/v1` endpoint.
+pub fn api_v1(cfg: &mut ServiceConfig) {
+    cfg.service(auth::login)
+        .service(auth::refresh)
+        .service(auth::logout)
+        .service(auth::me)
+        .service(auth::change_password)
+        .service(users::list)
+        .service(users::create)
+        .service(users::get)
+        .service(users::update)
+        .service(users::disable)
+        .service(users::enable)
+        .service(users::reset_password)
+        .service(organisations::list)
+        .service(organisations::create)
+        .service(organisations::get)
+        .service(organisations::update)
+        .service(organisations::approve)
+        .service(organisations::reject)
+        .service(organisations::suspend)
+        .service(organisations::reinstate)
+        .service(account_changes::create)
+        .service(account_changes::list)
+        .service(account_changes::get)
+        .service(account_changes::approve)
+        .service(account_changes::reject)
+        .service(people::list)
+        .service(people::create)
+        .service(people::get)
+        .service(people::update)
+        .service(audit_events::list);
+}

@@ -1,0 +1,24 @@
+//! Guild's pure business rules: roles, people, organisations, accounts and
+//! their state machines. No I/O; time comes from a [`Clock`].
+//!
+//! Rule IDs in doc comments and tests refer to `SPEC.md`.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+#![warn(missing_docs)]
+
+mod wire;
+
+pub mod account;
+pub mod clock;
+pub mod error;
+pub mod organisation;
+pub mod person;
+pub mod role;
+
+pub use account::{LoginThrottle, UserAction, UserStatus};
+pub use clock::{Clock, DEFAULT_TIME_ZONE, ManualClock, SystemClock, local_date};
+pub use error::{FieldError, InvalidTransition, Refusal, UnknownValue};
+pub use organisation::{
+    AccountChangeAction, AccountChangeStatus, CreditCode, OrgAction, OrgKind, OrgStatus,
+};
+pub use person::{Gender, IdType, ResidentIdNumber, SkillLevel, TraineeCategory, TraineeGroup};
+pub use role::Role;
