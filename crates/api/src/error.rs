@@ -393,3 +393,50 @@ pub fn problem_response(problem: &Problem) -> HttpResponse {
 
 /// The result type of handlers and services.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_unique_and_an_error_status() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(
+                seen.insert(code.as_str()),
+                "duplicate code {}",
+                code.as_str()
+            );
+            assert!(code.status().as_u16() >= 400);
+        }
+    }
+
+    #[test]
+    fn refusals_carry_their_rule_and_transitions_their_allowed_actions() {
+        // rule API-2, API-4
+        let p =
+            ApiError::Refused(Refusal::rule("DEF-1", "deferral_too_late", "too late")).problem();
+        assert_eq!(
+            (p.status, p.code.as_str(), p.rule.as_deref()),
+            (422, "deferral_too_late", Some("DEF-1"))
+        );
+        let t = InvalidTransition {
+            entity: "organisation",
+            from: "approved",
+            action: "approve",
+            allowed: vec!["suspend"],
+            rule: Some("PPL-4"),
+        };
+        let p = ApiError::Transition(t).problem();
+        assert_eq!(p.status, 409);
+        assert_eq!(p.allowed_actions, Some(vec!["suspend".to_owned()]));
+    }
+
+    #[test]
+    fn internal_errors_reveal_nothing() {
+        let p = ApiError::Internal("secret table exploded".to_owned()).problem();
+        assert_eq!(p.status, 500);
+        assert!(p.detail.is_none());
+        assert!(!serde_json::to_string(&p).unwrap().contains("secret"));
+    }
+}

@@ -316,3 +316,46 @@ pub fn parse_stored<T: std::str::FromStr>(table: &'static str, value: &str) -> A
         .parse()
         .map_err(|_| ApiError::Internal(format!("corrupt row in {table}: unknown value {value:?}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        // rule API-3
+        let key = uuid::Uuid::now_v7().to_string();
+        let page = PageParams::parse(Some(10), Some(&encode_cursor(&key))).unwrap();
+        assert_eq!(page.after.as_deref(), Some(key.as_str()));
+        assert_eq!(page.limit, 10);
+        for bad in ["", "abc", "!!", &URL_SAFE_NO_PAD.encode("k1:not-a-uuid")] {
+            assert!(PageParams::parse(None, Some(bad)).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn limits_outside_1_to_200_are_refused() {
+        assert_eq!(PageParams::parse(None, None).unwrap().limit, 50);
+        assert_eq!(PageParams::parse(Some(200), None).unwrap().limit, 200);
+        assert!(PageParams::parse(Some(0), None).is_err());
+        assert!(PageParams::parse(Some(201), None).is_err());
+    }
+
+    #[test]
+    fn if_match_compares_versions() {
+        // rule API-5
+        assert!(IfMatch(None).check(3).is_ok());
+        assert!(IfMatch(Some(3)).check(3).is_ok());
+        let err = IfMatch(Some(2)).check(3).unwrap_err();
+        assert_eq!(err.problem().status, 412);
+    }
+
+    #[test]
+    fn serde_field_names_are_pulled_from_messages() {
+        assert_eq!(
+            between_backticks("missing field `name` at line 1", "missing field `").as_deref(),
+            Some("name")
+        );
+        assert_eq!(between_backticks("something else", "missing field `"), None);
+    }
+}

@@ -85,3 +85,61 @@ pub(crate) fn like_pattern(needle: &str) -> String {
 
 /// Diesel's query error, for callers that run transactions through [`Store::write`].
 pub use diesel::result::Error as QueryError;
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn backend_is_chosen_from_the_url_scheme() {
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db"),
+            (Backend::Postgres, "postgres://u@h/db".to_owned())
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://u@h/db").0,
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::from_url("sqlite://data/guild.db"),
+            (Backend::Sqlite, "data/guild.db".to_owned())
+        );
+        assert_eq!(
+            Backend::from_url("data/guild.db"),
+            (Backend::Sqlite, "data/guild.db".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_page_knows_whether_more_rows_follow() {
+        // rule API-3: fetched limit + 1 rows means another page exists
+        let page = page_of(vec!["a", "b", "c"], 2, |s| (*s).to_owned());
+        assert_eq!(page.items, vec!["a", "b"]);
+        assert_eq!(page.next_after.as_deref(), Some("b"));
+        let last = page_of(vec!["a", "b"], 2, |s| (*s).to_owned());
+        assert_eq!(last.next_after, None);
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+
+    #[test]
+    fn opening_a_bad_postgres_url_names_the_backend() {
+        let err = Store::open("postgres://nobody@127.0.0.1:1/none", 1).unwrap_err();
+        assert!(err.to_string().contains("postgres"), "{err}");
+    }
+
+    #[test]
+    fn sqlite_store_migrates_and_answers() {
+        let dir = std::env::temp_dir().join(format!("guild-store-{}", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}/nested/g.db", dir.display());
+        let store = Store::open(&url, 2).unwrap();
+        store.ping().unwrap();
+        let n = store.read(users::count).unwrap();
+        assert_eq!(n, 0);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
