@@ -81,9 +81,11 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .app_data(web::PayloadConfig::default().limit(JSON_LIMIT))
+                // Innermost first: idempotency stores plain bodies, the problem
+                // rewriter sees them uncompressed, and compression comes last.
                 .wrap(from_fn(idempotency))
-                .wrap(Compress::default())
                 .wrap(from_fn(request_id_and_problems))
+                .wrap(Compress::default())
                 .into_utoipa_app()
                 .service(routes::health::healthz)
                 .service(routes::health::readyz)
