@@ -18,7 +18,11 @@ fn change_request(role: &str, username: &str, replaces: Option<&str>) -> Value {
 }
 
 fn submit(app: &TestApp, token: &str, org: &OrgFixture, body: Value) -> guild_tests::Resp {
-    app.post(&format!("/api/v1/organisations/{}/account-changes", org.id), Some(token), body)
+    app.post(
+        &format!("/api/v1/organisations/{}/account-changes", org.id),
+        Some(token),
+        body,
+    )
 }
 
 backend_tests! {

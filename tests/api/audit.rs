@@ -76,6 +76,9 @@ backend_tests! {
         ] {
             assert!(actions.contains(&expected), "{expected} missing from {actions:?}");
         }
+        // No password hash or password ever reaches the log.
+        let text = Value::Array(all.clone()).to_string();
+        assert!(!text.contains("$argon2") && !text.contains("Fresh-Start-2026") && !text.contains("password_hash"));
         // Oldest first, by time.
         let times: Vec<&str> = all.iter().filter_map(|e| e["occurred_at"].as_str()).collect();
         assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");

@@ -218,4 +218,34 @@ backend_tests! {
         // Passwords are never recorded.
         assert!(!r.body.to_string().contains("Wrong-Pass-2026"));
     }
+
+    // rule ACC-5: 20 failures from one address within 15 minutes block logins from it
+    fn twenty_failures_from_one_address_throttle_the_address(app: TestApp) {
+        for i in 0..20 {
+            app.try_login(&format!("guess{i}"), "Wrong-Pass-2026").assert_problem(401, "invalid_credentials");
+        }
+        app.try_login("admin", ADMIN_PASSWORD).assert_rule(429, "too_many_requests", "ACC-5");
+        app.clock().advance(Duration::minutes(15) + Duration::seconds(1));
+        app.try_login("admin", ADMIN_PASSWORD).assert_status(200);
+    }
+
+    // rule ACC-1: a login retried with an Idempotency-Key must not hand out revoked tokens
+    fn login_retried_with_an_idempotency_key_gives_working_tokens(app: TestApp) {
+        let body = json!({"username": "admin", "password": ADMIN_PASSWORD});
+        let key = [("idempotency-key", "login-attempt-1")];
+        let first = app.request(guild_tests::Method::POST, "/api/v1/auth/login", None, Some(&body), &key);
+        first.assert_status(200);
+        let access = first.body["access_token"].as_str().unwrap_or_default().to_owned();
+        app.post("/api/v1/auth/logout", Some(&access), json!({})).assert_status(204);
+        let second = app.request(guild_tests::Method::POST, "/api/v1/auth/login", None, Some(&body), &key);
+        second.assert_status(200);
+        let token = second.body["access_token"].as_str().unwrap_or_default();
+        let me = app.get("/api/v1/me", Some(token));
+        assert_eq!(
+            me.status, 200,
+            "the retried login answered tokens that do not work (replayed: {:?}): {:#}",
+            second.header("idempotent-replayed"),
+            me.body
+        );
+    }
 }

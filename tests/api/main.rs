@@ -1,6 +1,8 @@
 //! Guild's HTTP tests: every module talks HTTP to the real server (STYLE habit 7)
 //! and runs its bodies on SQLite and PostgreSQL. Modules follow the route tree.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod account_changes;
 mod audit;
 mod auth;

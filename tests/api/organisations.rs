@@ -6,7 +6,9 @@ use serde_json::{Value, json};
 /// A unified social credit code (GB 32100) with a valid check character.
 fn credit_code(n: u32) -> String {
     const CHARSET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const WEIGHTS: [usize; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    const WEIGHTS: [usize; 17] = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
     let body = format!("914403007{n:08}");
     let sum: usize = body
         .bytes()
@@ -16,8 +18,18 @@ fn credit_code(n: u32) -> String {
     format!("{body}{}", char::from(CHARSET[(31 - sum % 31) % 31]))
 }
 
-fn action(app: &guild_tests::TestApp, token: &str, id: &str, action: &str, body: Value) -> guild_tests::Resp {
-    app.post(&format!("/api/v1/organisations/{id}/{action}"), Some(token), body)
+fn action(
+    app: &guild_tests::TestApp,
+    token: &str,
+    id: &str,
+    action: &str,
+    body: Value,
+) -> guild_tests::Resp {
+    app.post(
+        &format!("/api/v1/organisations/{id}/{action}"),
+        Some(token),
+        body,
+    )
 }
 
 backend_tests! {
@@ -228,5 +240,24 @@ backend_tests! {
         action(&app, &admin, &ghost.to_string(), "approve", json!({})).assert_problem(404, "not_found");
         app.patch(&format!("/api/v1/organisations/{ghost}"), Some(&admin), json!({"region": "X"}))
             .assert_problem(404, "not_found");
+    }
+
+    // The name filter behaves the same on SQLite and PostgreSQL: case-insensitive, wildcards literal.
+    fn name_filter_is_case_insensitive_and_literal(app: TestApp) {
+        let admin = app.admin();
+        for name in ["Shenzhen Gas Co.", "100% Gas", "Under_Score Ltd", "Other Works"] {
+            app.create_pending_org(&admin, name);
+        }
+        let names = |q: &str| -> Vec<String> {
+            app.list_all(&format!("/api/v1/organisations?name={q}"), &admin)
+                .iter()
+                .filter_map(|o| o["name"].as_str().map(str::to_owned))
+                .collect()
+        };
+        assert_eq!(names("gas"), ["Shenzhen Gas Co.", "100% Gas"]);
+        assert_eq!(names("SHENZHEN"), ["Shenzhen Gas Co."]);
+        assert_eq!(names("%25"), ["100% Gas"]);
+        assert_eq!(names("_"), ["Under_Score Ltd"]);
+        assert!(names("zzz").is_empty());
     }
 }

@@ -5,7 +5,10 @@ use serde_json::{Value, json};
 
 /// An ID number whose check character is `X` (to test lower-case `x` input).
 fn id_number_ending_in_x() -> String {
-    (0..5000).map(valid_id_number).find(|id| id.ends_with('X')).unwrap_or_default()
+    (0..5000)
+        .map(valid_id_number)
+        .find(|id| id.ends_with('X'))
+        .unwrap_or_default()
 }
 
 backend_tests! {
@@ -285,6 +288,36 @@ backend_tests! {
         let r = app.list_all("/api/v1/people?name=ant", &admin);
         assert_eq!(r.len(), 1);
         let r = app.get(&format!("/api/v1/people?id_number={}", with_wrong_check_digit(&wanted)), Some(&admin));
-        r.assert_problem(422, "validation_failed");
+        r.assert_problem(400, "invalid_query");
+    }
+
+    // rule PPL-3: the person themself sees their full ID number, and only their own record
+    fn a_trainee_sees_only_their_own_record_in_full(app: TestApp) {
+        let admin = app.admin();
+        let own_number = valid_id_number(81);
+        let own = app.create_person(&admin, "Trainee Self", &own_number, None).id();
+        let other = app.create_person(&admin, "Someone Else", &valid_id_number(82), None).id();
+        let r = app.post(
+            "/api/v1/users",
+            Some(&admin),
+            json!({"username": "self.trainee", "display_name": "Self", "password": guild_tests::USER_PASSWORD, "role": "trainee", "person_id": own}),
+        );
+        r.assert_status(201);
+        let trainee = app.login("self.trainee", guild_tests::USER_PASSWORD);
+        let r = app.get(&format!("/api/v1/people/{own}"), Some(&trainee));
+        r.assert_status(200);
+        assert_eq!(r.body["id_number"], json!(own_number));
+        assert_eq!(r.body["id_number_masked"], false);
+        app.get(&format!("/api/v1/people/{other}"), Some(&trainee)).assert_problem(404, "not_found");
+        let listed = app.list_all("/api/v1/people", &trainee);
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0]["id"], json!(own));
+        // The read-only authority sees every record in full.
+        let authority = app.create_user(&admin, "hr.bureau", "authority", None);
+        let r = app.get(&format!("/api/v1/people/{other}"), Some(&authority));
+        r.assert_status(200);
+        assert_eq!(r.body["id_number"], json!(valid_id_number(82)));
+        app.patch(&format!("/api/v1/people/{other}"), Some(&authority), json!({"phone": "13800138000"}))
+            .assert_problem(403, "forbidden");
     }
 }

@@ -183,13 +183,16 @@ backend_tests! {
         let admin = app.admin();
         let r = app.post("/api/v1/users", Some(&admin), new_user("zhao.lei", "leader", None));
         let id = r.id();
-        let token = app.login("zhao.lei", USER_PASSWORD);
+        let tokens = app.login_tokens("zhao.lei", USER_PASSWORD);
+        let token = tokens["access_token"].as_str().unwrap_or_default().to_owned();
         let r = app.post(&format!("/api/v1/users/{id}/disable"), Some(&admin), json!({}));
         r.assert_status(200);
         assert_eq!(r.body["status"], "disabled");
         // Its sessions end at once and it cannot log in.
         app.get("/api/v1/me", Some(&token)).assert_problem(401, "unauthenticated");
         app.try_login("zhao.lei", USER_PASSWORD).assert_problem(401, "invalid_credentials");
+        app.post("/api/v1/auth/refresh", None, json!({"refresh_token": tokens["refresh_token"]}))
+            .assert_problem(401, "invalid_refresh_token");
         let again = app.post(&format!("/api/v1/users/{id}/disable"), Some(&admin), json!({}));
         again.assert_problem(409, "invalid_transition");
         assert_eq!(again.body["allowed_actions"], json!(["enable"]));
@@ -200,6 +203,10 @@ backend_tests! {
         again.assert_problem(409, "invalid_transition");
         assert_eq!(again.body["allowed_actions"], json!(["disable"]));
         app.try_login("zhao.lei", USER_PASSWORD).assert_status(200);
+        // Sessions ended by the disablement stay ended.
+        app.get("/api/v1/me", Some(&token)).assert_problem(401, "unauthenticated");
+        app.post("/api/v1/auth/refresh", None, json!({"refresh_token": tokens["refresh_token"]}))
+            .assert_problem(401, "invalid_refresh_token");
     }
 
     fn admin_cannot_disable_themself(app: TestApp) {

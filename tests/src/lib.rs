@@ -6,7 +6,7 @@
 //! Tests talk to it over HTTP with a blocking client, and move time through the
 //! shared [`ManualClock`]. [`backend_tests!`] runs each test body on both backends.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -23,7 +23,7 @@ use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
 /// The first administrator's password in every test app.
-pub const ADMIN_PASSWORD: &str = "Admin-Pass-2026";
+pub const ADMIN_PASSWORD: &str = "Guild-Root-2026";
 /// A password that satisfies the password rule for any test user name.
 pub const USER_PASSWORD: &str = "Correct-Horse-2026";
 /// The environment variable naming a PostgreSQL server for tests.
@@ -55,7 +55,9 @@ impl Backend {
 /// The PostgreSQL server URL for tests, or `None` when PostgreSQL tests are to be
 /// skipped. Panics when `GUILD_TEST_REQUIRE_POSTGRES=1` and no URL is set.
 pub fn postgres_url() -> Option<String> {
-    let url = std::env::var(POSTGRES_URL_VAR).ok().filter(|v| !v.trim().is_empty());
+    let url = std::env::var(POSTGRES_URL_VAR)
+        .ok()
+        .filter(|v| !v.trim().is_empty());
     if url.is_none() && std::env::var(REQUIRE_POSTGRES_VAR).is_ok_and(|v| v == "1") {
         panic!(
             "{REQUIRE_POSTGRES_VAR}=1 but {POSTGRES_URL_VAR} is not set; \
@@ -72,7 +74,9 @@ pub fn with_database(url: &str, database: &str) -> String {
         None => (url, None),
     };
     let after_scheme = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[after_scheme..].find('/').map_or(base.len(), |i| after_scheme + i);
+    let host_end = base[after_scheme..]
+        .find('/')
+        .map_or(base.len(), |i| after_scheme + i);
     let mut out = format!("{}/{database}", &base[..host_end]);
     if let Some(q) = query {
         out.push('?');
@@ -108,7 +112,11 @@ impl TempPgDatabase {
                 Err(e) => panic!("cannot create database {name}: {e}"),
             }
         }
-        TempPgDatabase { server_url: server_url.to_owned(), url: with_database(server_url, &name), name }
+        TempPgDatabase {
+            server_url: server_url.to_owned(),
+            url: with_database(server_url, &name),
+            name,
+        }
     }
 
     /// The URL of the new database.
@@ -126,7 +134,10 @@ impl Drop for TempPgDatabase {
                     eprintln!("warning: cannot drop test database {}: {e}", self.name);
                 }
             }
-            Err(e) => eprintln!("warning: cannot connect to drop test database {}: {e}", self.name),
+            Err(e) => eprintln!(
+                "warning: cannot connect to drop test database {}: {e}",
+                self.name
+            ),
         }
     }
 }
@@ -146,7 +157,10 @@ pub struct Resp {
 impl Resp {
     /// A header's value as text ("" when absent).
     pub fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 
     /// The body's `code` field ("" when absent).
@@ -157,24 +171,50 @@ impl Resp {
     /// Asserts a 2xx-style success with exactly `status`, printing the body otherwise.
     #[track_caller]
     pub fn assert_status(&self, status: u16) -> &Self {
-        assert_eq!(self.status, status, "unexpected status; body: {:#}", self.body);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {:#}",
+            self.body
+        );
         self
     }
 
     /// Asserts an error: `status`, `application/problem+json` and `code` (API-2).
     #[track_caller]
     pub fn assert_problem(&self, status: u16, code: &str) -> &Self {
-        assert_eq!(self.status, status, "unexpected status; body: {:#}", self.body);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {:#}",
+            self.body
+        );
         assert!(
             self.header("content-type").starts_with(PROBLEM_JSON),
             "expected {PROBLEM_JSON}, got {:?}; body: {:#}",
             self.header("content-type"),
             self.body
         );
-        assert_eq!(self.code(), code, "unexpected problem code; body: {:#}", self.body);
-        assert_eq!(self.body["status"], json!(status), "problem status field; body: {:#}", self.body);
-        assert!(self.body["type"].is_string() && self.body["title"].is_string(), "problem shape: {:#}", self.body);
-        assert!(self.body["request_id"].is_string(), "problem without request_id: {:#}", self.body);
+        assert_eq!(
+            self.code(),
+            code,
+            "unexpected problem code; body: {:#}",
+            self.body
+        );
+        assert_eq!(
+            self.body["status"],
+            json!(status),
+            "problem status field; body: {:#}",
+            self.body
+        );
+        assert!(
+            self.body["type"].is_string() && self.body["title"].is_string(),
+            "problem shape: {:#}",
+            self.body
+        );
+        assert!(
+            self.body["request_id"].is_string(),
+            "problem without request_id: {:#}",
+            self.body
+        );
         self
     }
 
@@ -182,7 +222,12 @@ impl Resp {
     #[track_caller]
     pub fn assert_rule(&self, status: u16, code: &str, rule: &str) -> &Self {
         self.assert_problem(status, code);
-        assert_eq!(self.body["rule"], json!(rule), "unexpected rule; body: {:#}", self.body);
+        assert_eq!(
+            self.body["rule"],
+            json!(rule),
+            "unexpected rule; body: {:#}",
+            self.body
+        );
         self
     }
 
@@ -190,14 +235,21 @@ impl Resp {
     pub fn error_fields(&self) -> Vec<String> {
         self.body["errors"]
             .as_array()
-            .map(|a| a.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     /// The body's `id` as a string (panics when absent).
     #[track_caller]
     pub fn id(&self) -> String {
-        self.body["id"].as_str().unwrap_or_else(|| panic!("no id in {:#}", self.body)).to_owned()
+        self.body["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no id in {:#}", self.body))
+            .to_owned()
     }
 }
 
@@ -234,7 +286,9 @@ pub struct TestApp {
 
 /// The instant every test app's clock starts at.
 pub fn start_time() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).single().expect("valid start time")
+    Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0)
+        .single()
+        .expect("valid start time")
 }
 
 impl TestApp {
@@ -262,16 +316,14 @@ impl TestApp {
             }
         };
         let clock = ManualClock::new(start_time());
-        let config = guild_api::Config::from_lookup(|k| {
-            match k {
-                "GUILD_DATABASE_URL" => Some(database_url.clone()),
-                "GUILD_BIND" => Some("127.0.0.1:0".to_owned()),
-                "GUILD_ADMIN_PASSWORD" => Some(ADMIN_PASSWORD.to_owned()),
-                "GUILD_JWT_SECRET" => Some("test-secret-0123456789-abcdefghijklmnop".to_owned()),
-                "GUILD_WORKERS" => Some("2".to_owned()),
-                "GUILD_DB_POOL_SIZE" => Some("4".to_owned()),
-                _ => None,
-            }
+        let config = guild_api::Config::from_lookup(|k| match k {
+            "GUILD_DATABASE_URL" => Some(database_url.clone()),
+            "GUILD_BIND" => Some("127.0.0.1:0".to_owned()),
+            "GUILD_ADMIN_PASSWORD" => Some(ADMIN_PASSWORD.to_owned()),
+            "GUILD_JWT_SECRET" => Some("test-secret-0123456789-abcdefghijklmnop".to_owned()),
+            "GUILD_WORKERS" => Some("2".to_owned()),
+            "GUILD_DB_POOL_SIZE" => Some("4".to_owned()),
+            _ => None,
         })
         .expect("test configuration is valid");
         let (tx, rx) = mpsc::channel::<Result<(u16, ServerHandle), String>>();
@@ -300,7 +352,10 @@ impl TestApp {
         let (port, handle) = match rx.recv_timeout(Duration::from_secs(120)) {
             Ok(Ok(v)) => v,
             Ok(Err(e)) => panic!("the application did not start on {}: {e}", backend.name()),
-            Err(e) => panic!("the application did not start on {} in time: {e}", backend.name()),
+            Err(e) => panic!(
+                "the application did not start on {} in time: {e}",
+                backend.name()
+            ),
         };
         let client = Client::builder()
             .no_proxy()
@@ -387,7 +442,11 @@ impl TestApp {
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
-        Resp { status, headers, body }
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// `GET path`.
@@ -407,7 +466,11 @@ impl TestApp {
 
     /// `POST /api/v1/auth/login`, returning the raw answer.
     pub fn try_login(&self, username: &str, password: &str) -> Resp {
-        self.post("/api/v1/auth/login", None, json!({"username": username, "password": password}))
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            json!({"username": username, "password": password}),
+        )
     }
 
     /// Logs in and returns the whole token answer.
@@ -421,7 +484,10 @@ impl TestApp {
     /// Logs in and returns the access token.
     #[track_caller]
     pub fn login(&self, username: &str, password: &str) -> String {
-        self.login_tokens(username, password)["access_token"].as_str().expect("access_token").to_owned()
+        self.login_tokens(username, password)["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
     }
 
     /// The first administrator's access token.
@@ -434,21 +500,36 @@ impl TestApp {
     #[track_caller]
     pub fn create_org(&self, admin: &str, name: &str) -> String {
         let id = self.create_pending_org(admin, name);
-        self.post(&format!("/api/v1/organisations/{id}/approve"), Some(admin), json!({})).assert_status(200);
+        self.post(
+            &format!("/api/v1/organisations/{id}/approve"),
+            Some(admin),
+            json!({}),
+        )
+        .assert_status(200);
         id
     }
 
     /// Registers an organisation and leaves it pending; returns its id.
     #[track_caller]
     pub fn create_pending_org(&self, admin: &str, name: &str) -> String {
-        let r = self.post("/api/v1/organisations", Some(admin), json!({"name": name, "kind": "member_company"}));
+        let r = self.post(
+            "/api/v1/organisations",
+            Some(admin),
+            json!({"name": name, "kind": "member_company"}),
+        );
         r.assert_status(201);
         r.id()
     }
 
     /// Creates an account (password [`USER_PASSWORD`]) and returns its access token.
     #[track_caller]
-    pub fn create_user(&self, admin: &str, username: &str, role: &str, org_id: Option<&str>) -> String {
+    pub fn create_user(
+        &self,
+        admin: &str,
+        username: &str,
+        role: &str,
+        org_id: Option<&str>,
+    ) -> String {
         self.create_user_with_id(admin, username, role, org_id).1
     }
 
@@ -479,14 +560,27 @@ impl TestApp {
     #[track_caller]
     pub fn org_with_accounts(&self, admin: &str, tag: &str) -> OrgFixture {
         let id = self.create_org(admin, &format!("Organisation {tag}"));
-        let (filler_id, filler) = self.create_user_with_id(admin, &format!("{tag}.filler"), "org_filler", Some(&id));
+        let (filler_id, filler) =
+            self.create_user_with_id(admin, &format!("{tag}.filler"), "org_filler", Some(&id));
         let (reviewer_id, reviewer) =
             self.create_user_with_id(admin, &format!("{tag}.reviewer"), "org_reviewer", Some(&id));
-        OrgFixture { id, filler_id, filler, reviewer_id, reviewer }
+        OrgFixture {
+            id,
+            filler_id,
+            filler,
+            reviewer_id,
+            reviewer,
+        }
     }
 
     /// Enters a person with a resident ID number and returns the answer.
-    pub fn create_person(&self, token: &str, name: &str, id_number: &str, org_id: Option<&str>) -> Resp {
+    pub fn create_person(
+        &self,
+        token: &str,
+        name: &str,
+        id_number: &str,
+        org_id: Option<&str>,
+    ) -> Resp {
         let mut body = json!({
             "name": name,
             "gender": "female",
@@ -549,7 +643,11 @@ pub fn valid_id_number(n: u32) -> String {
 pub fn id_check_char(first17: &str) -> char {
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     const CHECK: &[u8; 11] = b"10X98765432";
-    let sum: u32 = first17.bytes().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
+    let sum: u32 = first17
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
     char::from(CHECK[(sum % 11) as usize])
 }
 

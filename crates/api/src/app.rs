@@ -21,7 +21,7 @@ use crate::middleware::{idempotency, request_id_and_problems};
 use crate::openapi::ApiDoc;
 use crate::routes;
 use crate::routes::users::{NewUser, new_user_row};
-use crate::state::AppState;
+use crate::state::{AppState, StorableClock};
 
 /// The OpenAPI document generated from the handlers (API-7).
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
@@ -59,13 +59,17 @@ impl Application {
         let listener = TcpListener::bind(config.bind)
             .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let clock: Arc<dyn Clock> = Arc::new(StorableClock(clock));
         let state = AppState {
             store,
             clock,
             jwt: config.jwt_secret.clone(),
             config: Arc::new(config),
         };
-        bootstrap_admin(&state).map_err(|e| format!("cannot create the first admin: {e}"))?;
+        bootstrap_admin(&state).map_err(|e| match e {
+            ApiError::Internal(msg) => format!("cannot create the first admin: {msg}"),
+            other => format!("cannot create the first admin: {other}"),
+        })?;
         let openapi = openapi_document();
         let routes = web::Data::new(KnownRoutes::from_document(&openapi));
         let workers = state.config.workers;
@@ -210,7 +214,9 @@ fn bootstrap_admin(state: &AppState) -> Result<(), ApiError> {
         if guild_store::users::count(c)? > 0 {
             return Ok(());
         }
-        guild_domain::account::validate_password(&password, "admin")?;
+        guild_domain::account::validate_password(&password, "admin").map_err(|e| {
+            ApiError::Internal(format!("GUILD_ADMIN_PASSWORD is not acceptable: {}", e.message))
+        })?;
         let hash = hash_password(&password)?;
         new_user_row(
             c,

@@ -162,9 +162,12 @@ pub enum ApiError {
     /// Fields failed validation.
     #[error("validation failed: {0:?}")]
     Validation(Vec<FieldProblem>),
-    /// A business rule refused the request.
+    /// A business rule refused the request (422).
     #[error("refused: {0}")]
     Refused(Refusal),
+    /// A business rule refused the request because of existing data (409), e.g. PPL-3.
+    #[error("conflict: {0}")]
+    Conflict(Refusal),
     /// The action does not fit the current state.
     #[error("invalid transition: {0}")]
     Transition(InvalidTransition),
@@ -264,9 +267,18 @@ impl ApiError {
                 p.errors = Some(errors.clone());
                 p
             }
-            ApiError::Refused(r) => {
-                let c = ErrorCode::RuleViolation;
-                let mut p = base(r.code, c.status(), c.title(), Some(r.detail.clone()));
+            ApiError::Refused(r) | ApiError::Conflict(r) => {
+                let (status, title) = match self {
+                    ApiError::Conflict(_) => (
+                        StatusCode::CONFLICT,
+                        "The request conflicts with existing data",
+                    ),
+                    _ => (
+                        ErrorCode::RuleViolation.status(),
+                        ErrorCode::RuleViolation.title(),
+                    ),
+                };
+                let mut p = base(r.code, status, title, Some(r.detail.clone()));
                 p.rule = r.rule.map(str::to_owned);
                 p
             }

@@ -257,7 +257,16 @@ pub async fn idempotency(
     let bytes = to_bytes(body).await.unwrap_or_default();
     let id = row.id.clone();
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    let stored = if status.is_server_error() {
+    let no_store = head
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("no-store"));
+    // Answers that must not be replayed: server faults (a retry may succeed), 401/408/429
+    // (about the caller's token or timing, not the request), and `no-store` bodies,
+    // which hold secrets such as tokens that are never stored in plain text.
+    let forget = status.is_server_error() || matches!(status.as_u16(), 401 | 408 | 429) || no_store;
+    let stored = if forget {
         state
             .run(move |s| s.store.write(|c| Ok(idempotency::release(c, &id)?)))
             .await

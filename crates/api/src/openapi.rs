@@ -141,6 +141,8 @@ error_set! {
     ActionErrors = [400, 401, 403, 404, 409, 413, 415, 422, 500, 503];
     /// Errors of logging in and refreshing tokens.
     LoginErrors = [400, 401, 413, 415, 422, 429, 500, 503];
+    /// Errors of the liveness probe.
+    HealthErrors = [500];
     /// Errors of the readiness probe.
-    ReadyErrors = [503];
+    ReadyErrors = [500, 503];
 }

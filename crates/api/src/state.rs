@@ -23,6 +23,18 @@ pub struct AppState {
     pub config: Arc<Config>,
 }
 
+/// Wraps the injected clock so every instant has microsecond precision: what both
+/// SQLite and PostgreSQL keep, so a value written and read back compares equal.
+#[derive(Debug)]
+pub struct StorableClock(pub Arc<dyn Clock>);
+
+impl Clock for StorableClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        use chrono::SubsecRound;
+        self.0.now().trunc_subsecs(6)
+    }
+}
+
 impl AppState {
     /// Runs blocking database work off the async workers.
     pub async fn run<T, F>(&self, f: F) -> ApiResult<T>

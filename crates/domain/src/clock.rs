@@ -19,11 +19,8 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    /// The current time to the microsecond: what both SQLite and PostgreSQL keep,
-    /// so a value written and read back compares equal.
     fn now(&self) -> DateTime<Utc> {
-        use chrono::SubsecRound;
-        Utc::now().trunc_subsecs(6)
+        Utc::now()
     }
 }
 

@@ -69,8 +69,15 @@ pub(crate) fn page_of<T>(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> Strin
     }
 }
 
-/// A `LIKE` pattern matching `needle` anywhere, with `%`, `_` and `\\` escaped.
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on SQLite and PostgreSQL.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// A case-insensitive `LIKE` pattern (compare against `lower(column)`) matching
+/// `needle` anywhere, with `%`, `_` and `\\` escaped. The same on both backends.
 pub(crate) fn like_pattern(needle: &str) -> String {
+    let needle = needle.to_lowercase();
     let mut out = String::with_capacity(needle.len() + 2);
     out.push('%');
     for c in needle.chars() {
@@ -123,7 +130,7 @@ mod tests {
 
     #[test]
     fn like_patterns_escape_wildcards() {
-        assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+        assert_eq!(like_pattern("50%_A\\b"), "%50\\%\\_a\\\\b%");
     }
 
     #[test]

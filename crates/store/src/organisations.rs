@@ -87,7 +87,7 @@ pub fn list(
     }
     if let Some(name) = &filter.name_contains {
         query = query.filter(
-            organisations::name
+            crate::lower(organisations::name)
                 .like(crate::like_pattern(name))
                 .escape('\\'),
         );

@@ -92,7 +92,11 @@ pub fn list(
         query = query.filter(people::id_number.eq(number.clone()));
     }
     if let Some(name) = &filter.name_contains {
-        query = query.filter(people::name.like(crate::like_pattern(name)).escape('\\'));
+        query = query.filter(
+            crate::lower(people::name)
+                .like(crate::like_pattern(name))
+                .escape('\\'),
+        );
     }
     if let Some(after) = after {
         query = query.filter(people::id.gt(after.to_owned()));

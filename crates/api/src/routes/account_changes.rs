@@ -140,6 +140,7 @@ fn visible_change(conn: &mut DbConn, caller: &AuthUser, id: &Uuid) -> ApiResult<
 
 /// File a request to add or replace a filler or reviewer account (ACC-4).
 #[utoipa::path(
+    operation_id = "create_account_change",
     tag = "organisations",
     params(("id" = Uuid, Path, description = "Organisation id")),
     request_body = CreateAccountChange,
@@ -242,7 +243,8 @@ pub async fn create(
 }
 
 /// List account change requests: all for association staff, the own organisation's for its users.
-#[utoipa::path(tag = "organisations", params(AccountChangeQuery), responses((status = 200, body = Paged<AccountChangeView>), ListErrors))]
+#[utoipa::path(
+    operation_id = "list_account_changes",tag = "organisations", params(AccountChangeQuery), responses((status = 200, body = Paged<AccountChangeView>), ListErrors))]
 #[get("/account-changes")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -287,7 +289,8 @@ pub async fn list(
 }
 
 /// Read one account change request.
-#[utoipa::path(tag = "organisations", params(("id" = Uuid, Path, description = "Request id")), responses((status = 200, body = AccountChangeView), ReadErrors))]
+#[utoipa::path(
+    operation_id = "get_account_change",tag = "organisations", params(("id" = Uuid, Path, description = "Request id")), responses((status = 200, body = AccountChangeView), ReadErrors))]
 #[get("/account-changes/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -400,7 +403,8 @@ fn disable_replaced(c: &mut DbConn, user_id: &str, now: DateTime<Utc>) -> ApiRes
 }
 
 /// Approve a request (ACC-4): the new account becomes active and the replaced one is disabled.
-#[utoipa::path(tag = "organisations", params(("id" = Uuid, Path, description = "Request id")), responses((status = 200, body = AccountChangeView), ActionErrors))]
+#[utoipa::path(
+    operation_id = "approve_account_change",tag = "organisations", params(("id" = Uuid, Path, description = "Request id")), responses((status = 200, body = AccountChangeView), ActionErrors))]
 #[post("/account-changes/{id}/approve")]
 pub async fn approve(
     state: web::Data<AppState>,
@@ -420,7 +424,8 @@ pub async fn approve(
 }
 
 /// Reject a request with a reason (ACC-4).
-#[utoipa::path(tag = "organisations", params(("id" = Uuid, Path, description = "Request id")), request_body = Reason, responses((status = 200, body = AccountChangeView), ActionErrors))]
+#[utoipa::path(
+    operation_id = "reject_account_change",tag = "organisations", params(("id" = Uuid, Path, description = "Request id")), request_body = Reason, responses((status = 200, body = AccountChangeView), ActionErrors))]
 #[post("/account-changes/{id}/reject")]
 pub async fn reject(
     state: web::Data<AppState>,

@@ -104,7 +104,8 @@ pub struct AuditQuery {
 }
 
 /// Read the audit log, oldest first.
-#[utoipa::path(tag = "audit", params(AuditQuery), responses((status = 200, body = Paged<AuditEventView>), ListErrors))]
+#[utoipa::path(
+    operation_id = "list_audit_events",tag = "audit", params(AuditQuery), responses((status = 200, body = Paged<AuditEventView>), ListErrors))]
 #[get("/audit-events")]
 pub async fn list(
     state: web::Data<AppState>,

@@ -115,6 +115,7 @@ enum LoginOutcome {
 /// throttled per account and per address (ACC-5): after 5 failures for an account
 /// or 20 from an address within 15 minutes, logins answer 429 until the window passes.
 #[utoipa::path(
+    operation_id = "login",
     tag = "auth",
     security(()),
     request_body = LoginRequest,
@@ -243,6 +244,7 @@ pub async fn login(
 /// Exchange a refresh token for a new pair (ACC-1). Each refresh token works once;
 /// presenting a spent one revokes every token descended from the same login.
 #[utoipa::path(
+    operation_id = "refresh_tokens",
     tag = "auth",
     security(()),
     request_body = RefreshRequest,
@@ -295,7 +297,8 @@ pub async fn refresh(
 
 /// Log out: revokes every refresh token and access token of the account (ACC-1),
 /// so all its sessions end.
-#[utoipa::path(tag = "auth", responses((status = 204, description = "Logged out"), ReadErrors))]
+#[utoipa::path(
+    operation_id = "logout",tag = "auth", responses((status = 204, description = "Logged out"), ReadErrors))]
 #[post("/auth/logout")]
 pub async fn logout(
     state: web::Data<AppState>,
@@ -345,7 +348,8 @@ pub fn end_all_sessions(conn: &mut DbConn, user_id: &str, now: DateTime<Utc>) ->
 }
 
 /// The current account.
-#[utoipa::path(tag = "auth", responses((status = 200, body = UserView), ReadErrors))]
+#[utoipa::path(
+    operation_id = "get_me",tag = "auth", responses((status = 200, body = UserView), ReadErrors))]
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
     let row = state
@@ -358,6 +362,7 @@ pub async fn me(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpRes
 /// Change the caller's password. Every session of the account ends (ACC-1);
 /// the answer carries a fresh pair of tokens for this client.
 #[utoipa::path(
+    operation_id = "change_password",
     tag = "auth",
     request_body = ChangePasswordRequest,
     responses((status = 200, description = "Password changed; new tokens", body = TokenResponse), ActionErrors)

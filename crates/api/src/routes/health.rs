@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiResult};
-use crate::openapi::ReadyErrors;
+use crate::openapi::{HealthErrors, ReadyErrors};
 use crate::state::AppState;
 
 /// Liveness or readiness.
@@ -19,7 +19,8 @@ pub struct Health {
 }
 
 /// The process is up.
-#[utoipa::path(tag = "system", security(()), responses((status = 200, body = Health)))]
+#[utoipa::path(
+    operation_id = "healthz",tag = "system", security(()), responses((status = 200, body = Health), HealthErrors))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health {
@@ -29,7 +30,8 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// The database answers.
-#[utoipa::path(tag = "system", security(()), responses((status = 200, body = Health), ReadyErrors))]
+#[utoipa::path(
+    operation_id = "readyz",tag = "system", security(()), responses((status = 200, body = Health), ReadyErrors))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let backend = state.store.backend().name();

@@ -190,7 +190,8 @@ fn parse_phone(field: &str, raw: Option<&str>) -> ApiResult<Option<String>> {
 }
 
 /// List organisations. Organisation users see only their own (ACC-2).
-#[utoipa::path(tag = "organisations", params(OrganisationQuery), responses((status = 200, body = Paged<OrganisationView>), ListErrors))]
+#[utoipa::path(
+    operation_id = "list_organisations",tag = "organisations", params(OrganisationQuery), responses((status = 200, body = Paged<OrganisationView>), ListErrors))]
 #[get("/organisations")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -222,6 +223,7 @@ pub async fn list(
 
 /// Register an organisation; it stays `pending` until approved (PPL-4).
 #[utoipa::path(
+    operation_id = "create_organisation",
     tag = "organisations",
     request_body = CreateOrganisation,
     responses((status = 201, description = "Registered, pending approval", body = OrganisationView), CreateErrors)
@@ -303,6 +305,7 @@ pub async fn create(
 
 /// Read one organisation.
 #[utoipa::path(
+    operation_id = "get_organisation",
     tag = "organisations",
     params(("id" = Uuid, Path, description = "Organisation id")),
     responses((status = 200, body = OrganisationView), ReadErrors)
@@ -325,6 +328,7 @@ pub async fn get(
 
 /// Change an organisation's details (association staff). Honours `If-Match` (API-5).
 #[utoipa::path(
+    operation_id = "update_organisation",
     tag = "organisations",
     params(("id" = Uuid, Path, description = "Organisation id"), ("If-Match" = Option<String>, Header, description = "The version you read, e.g. \"3\"")),
     request_body = UpdateOrganisation,
@@ -448,7 +452,8 @@ async fn transition(
 }
 
 /// Approve a pending registration (PPL-4); its accounts can then be created.
-#[utoipa::path(tag = "organisations", params(("id" = Uuid, Path, description = "Organisation id")), responses((status = 200, body = OrganisationView), ActionErrors))]
+#[utoipa::path(
+    operation_id = "approve_organisation",tag = "organisations", params(("id" = Uuid, Path, description = "Organisation id")), responses((status = 200, body = OrganisationView), ActionErrors))]
 #[post("/organisations/{id}/approve")]
 pub async fn approve(
     state: web::Data<AppState>,
@@ -460,7 +465,8 @@ pub async fn approve(
 }
 
 /// Reject a pending registration with a reason (PPL-4).
-#[utoipa::path(tag = "organisations", params(("id" = Uuid, Path, description = "Organisation id")), request_body = Reason, responses((status = 200, body = OrganisationView), ActionErrors))]
+#[utoipa::path(
+    operation_id = "reject_organisation",tag = "organisations", params(("id" = Uuid, Path, description = "Organisation id")), request_body = Reason, responses((status = 200, body = OrganisationView), ActionErrors))]
 #[post("/organisations/{id}/reject")]
 pub async fn reject(
     state: web::Data<AppState>,
@@ -482,7 +488,8 @@ pub async fn reject(
 }
 
 /// Suspend an approved organisation with a reason: no new accounts can be attached.
-#[utoipa::path(tag = "organisations", params(("id" = Uuid, Path, description = "Organisation id")), request_body = Reason, responses((status = 200, body = OrganisationView), ActionErrors))]
+#[utoipa::path(
+    operation_id = "suspend_organisation",tag = "organisations", params(("id" = Uuid, Path, description = "Organisation id")), request_body = Reason, responses((status = 200, body = OrganisationView), ActionErrors))]
 #[post("/organisations/{id}/suspend")]
 pub async fn suspend(
     state: web::Data<AppState>,
@@ -504,7 +511,8 @@ pub async fn suspend(
 }
 
 /// Lift a suspension.
-#[utoipa::path(tag = "organisations", params(("id" = Uuid, Path, description = "Organisation id")), responses((status = 200, body = OrganisationView), ActionErrors))]
+#[utoipa::path(
+    operation_id = "reinstate_organisation",tag = "organisations", params(("id" = Uuid, Path, description = "Organisation id")), responses((status = 200, body = OrganisationView), ActionErrors))]
 #[post("/organisations/{id}/reinstate")]
 pub async fn reinstate(
     state: web::Data<AppState>,

@@ -15,7 +15,7 @@ use validator::Validate;
 
 use crate::audit::{self, Actor, Change};
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::{IfMatch, PageParams, Paged, RequestContext, etag, parse_stored, validate};
 use crate::openapi::{CreateErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::routes::users::stored_uuid;
@@ -234,7 +234,8 @@ fn field<T>(name: &str, r: Result<T, guild_domain::FieldError>) -> ApiResult<T> 
 }
 
 /// List people. Organisation users see their own organisation's (ACC-2); trainees themselves.
-#[utoipa::path(tag = "people", params(PersonQuery), responses((status = 200, body = Paged<PersonView>), ListErrors))]
+#[utoipa::path(
+    operation_id = "list_people",tag = "people", params(PersonQuery), responses((status = 200, body = Paged<PersonView>), ListErrors))]
 #[get("/people")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -247,7 +248,11 @@ pub async fn list(
     let id_number = q
         .id_number
         .as_deref()
-        .map(|n| field("id_number", normalize_id_number(id_type, n)))
+        .map(|n| {
+            normalize_id_number(id_type, n).map_err(|e| {
+                ApiError::http(ErrorCode::InvalidQuery, format!("id_number: {}", e.message))
+            })
+        })
         .transpose()?;
     let mut filter = PersonFilter {
         organisation_id: q.organisation_id.map(|o| o.to_string()),
@@ -309,6 +314,7 @@ pub async fn list(
 /// of the record — protecting the person's data takes precedence; association
 /// staff can move the person.
 #[utoipa::path(
+    operation_id = "create_person",
     tag = "people",
     request_body = CreatePerson,
     responses(
@@ -367,7 +373,7 @@ pub async fn create(
                     guild_store::people::find_by_id_number(c, body.id_type.as_str(), &id_number)?
                 {
                     if !can_see(&user, &existing) {
-                        return Err(ApiError::Refused(guild_domain::Refusal::rule(
+                        return Err(ApiError::Conflict(guild_domain::Refusal::rule(
                             "PPL-3",
                             "person_exists_elsewhere",
                             "a person with this ID number is registered with another organisation; \
@@ -457,7 +463,8 @@ fn audit_person(
 }
 
 /// Read one person.
-#[utoipa::path(tag = "people", params(("id" = Uuid, Path, description = "Person id")), responses((status = 200, body = PersonView), ReadErrors))]
+#[utoipa::path(
+    operation_id = "get_person",tag = "people", params(("id" = Uuid, Path, description = "Person id")), responses((status = 200, body = PersonView), ReadErrors))]
 #[get("/people/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -477,6 +484,7 @@ pub async fn get(
 
 /// Change a person's data. Honours `If-Match` (API-5).
 #[utoipa::path(
+    operation_id = "update_person",
     tag = "people",
     params(("id" = Uuid, Path, description = "Person id"), ("If-Match" = Option<String>, Header, description = "The version you read, e.g. \"3\"")),
     request_body = UpdatePerson,

@@ -190,7 +190,8 @@ pub fn check_account_links(
 }
 
 /// List accounts: all for the administrator, the own organisation's for organisation users.
-#[utoipa::path(tag = "users", params(UserQuery), responses((status = 200, body = Paged<UserView>), ListErrors))]
+#[utoipa::path(
+    operation_id = "list_users",tag = "users", params(UserQuery), responses((status = 200, body = Paged<UserView>), ListErrors))]
 #[get("/users")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -233,6 +234,7 @@ pub async fn list(
 
 /// Create an account (administrator).
 #[utoipa::path(
+    operation_id = "create_user",
     tag = "users",
     request_body = CreateUser,
     responses((status = 201, description = "Created", body = UserView), CreateErrors)
@@ -349,6 +351,7 @@ pub fn new_user_row(conn: &mut DbConn, new: NewUser, now: DateTime<Utc>) -> ApiR
 
 /// Read one account.
 #[utoipa::path(
+    operation_id = "get_user",
     tag = "users",
     params(("id" = Uuid, Path, description = "Account id")),
     responses((status = 200, body = UserView), ReadErrors)
@@ -372,6 +375,7 @@ pub async fn get(
 
 /// Change an account's display name (administrator). Honours `If-Match` (API-5).
 #[utoipa::path(
+    operation_id = "update_user",
     tag = "users",
     params(("id" = Uuid, Path, description = "Account id"), ("If-Match" = Option<String>, Header, description = "The version you read, e.g. \"3\"")),
     request_body = UpdateUser,
@@ -492,6 +496,7 @@ async fn transition(
 
 /// Disable an account: it can no longer log in and its sessions end at once.
 #[utoipa::path(
+    operation_id = "disable_user",
     tag = "users",
     params(("id" = Uuid, Path, description = "Account id")),
     responses((status = 200, body = UserView), ActionErrors)
@@ -508,6 +513,7 @@ pub async fn disable(
 
 /// Enable a disabled account.
 #[utoipa::path(
+    operation_id = "enable_user",
     tag = "users",
     params(("id" = Uuid, Path, description = "Account id")),
     responses((status = 200, body = UserView), ActionErrors)
@@ -524,6 +530,7 @@ pub async fn enable(
 
 /// Set a new password for an account (administrator); its sessions end.
 #[utoipa::path(
+    operation_id = "reset_user_password",
     tag = "users",
     params(("id" = Uuid, Path, description = "Account id")),
     request_body = ResetPassword,

@@ -1,0 +1,424 @@
+//! Coverage tests over the generated OpenAPI document (STYLE habit 9, API-7):
+//! every non-public operation refuses an unauthenticated caller (ACC-1), and no
+//! operation tells another organisation's real ids apart from unknown ones (ACC-2).
+
+use std::collections::{BTreeMap, HashSet};
+
+use guild_tests::{Method, OrgFixture, TestApp, backend_tests, valid_id_number};
+use serde_json::{Value, json};
+
+/// One operation of the document.
+#[derive(Debug, Clone)]
+struct Operation {
+    method: Method,
+    path: String,
+    spec: Value,
+}
+
+impl Operation {
+    fn public(&self) -> bool {
+        self.spec.get("security") == Some(&json!([{}]))
+    }
+
+    fn has_path_parameter(&self) -> bool {
+        self.path.contains('{')
+    }
+
+    fn name(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+
+    /// The path with every `{param}` replaced by `value`.
+    fn with_ids(&self, value: &str) -> String {
+        let mut out = String::new();
+        let mut rest = self.path.as_str();
+        while let Some(start) = rest.find('{') {
+            out.push_str(&rest[..start]);
+            let end = rest[start..]
+                .find('}')
+                .map_or(rest.len(), |e| start + e + 1);
+            out.push_str(value);
+            rest = &rest[end..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    fn sends_body(&self) -> bool {
+        self.method == Method::POST || self.method == Method::PATCH || self.method == Method::PUT
+    }
+}
+
+fn document() -> Value {
+    serde_json::from_str(&guild_api::app::openapi_json()).expect("the generated document is JSON")
+}
+
+fn operations(doc: &Value) -> Vec<Operation> {
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, spec) in item.as_object().expect("path item") {
+            let method = match method.as_str() {
+                "get" => Method::GET,
+                "post" => Method::POST,
+                "put" => Method::PUT,
+                "patch" => Method::PATCH,
+                "delete" => Method::DELETE,
+                _ => continue,
+            };
+            ops.push(Operation {
+                method,
+                path: path.clone(),
+                spec: spec.clone(),
+            });
+        }
+    }
+    assert!(
+        ops.len() >= 30,
+        "the document lists too few operations: {}",
+        ops.len()
+    );
+    ops
+}
+
+/// Resolves a `$ref` to `#/components/responses/...`.
+fn resolve<'a>(doc: &'a Value, response: &'a Value) -> &'a Value {
+    match response.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let name = r.rsplit('/').next().unwrap_or_default();
+            &doc["components"]["responses"][name]
+        }
+        None => response,
+    }
+}
+
+#[test]
+fn every_operation_documents_401_and_a_problem_response() {
+    // rule API-7: every endpoint documents its error responses
+    let doc = document();
+    let mut missing = Vec::new();
+    for op in operations(&doc) {
+        let responses = op.spec["responses"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        if !op.public() && !responses.contains_key("401") {
+            missing.push(format!("{}: no 401 response", op.name()));
+        }
+        let problem = responses.iter().any(|(status, r)| {
+            let error = status.starts_with('4') || status.starts_with('5');
+            error
+                && resolve(&doc, r)["content"]
+                    .get("application/problem+json")
+                    .is_some()
+        });
+        if !problem {
+            missing.push(format!(
+                "{}: no 4xx/5xx application/problem+json response",
+                op.name()
+            ));
+        }
+        if op.spec["operationId"].as_str().is_none_or(str::is_empty) {
+            missing.push(format!("{}: no operationId", op.name()));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "operations with undocumented errors:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn operation_ids_are_unique() {
+    // rule API-7: client SDKs are generated from the document; operationId names their methods
+    let doc = document();
+    let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for op in operations(&doc) {
+        let id = op.spec["operationId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        seen.entry(id).or_default().push(op.name());
+    }
+    let duplicates: Vec<String> = seen
+        .iter()
+        .filter(|(_, ops)| ops.len() > 1)
+        .map(|(id, ops)| format!("{id}: {}", ops.join(", ")))
+        .collect();
+    assert!(
+        duplicates.is_empty(),
+        "duplicate operationIds (OpenAPI requires them unique):\n{}",
+        duplicates.join("\n")
+    );
+}
+
+#[test]
+fn document_is_openapi_3_1_with_a_license_and_bearer_security() {
+    // rule API-7
+    let doc = document();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let license = &doc["info"]["license"];
+    assert!(
+        license["name"].as_str().is_some_and(|s| !s.is_empty()),
+        "info.license.name: {license}"
+    );
+    assert!(
+        license["identifier"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty()),
+        "info.license.identifier: {license}"
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    assert_eq!(
+        doc["security"],
+        json!([{"bearer": []}]),
+        "operations are protected unless marked public"
+    );
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+}
+
+#[test]
+fn committed_document_is_up_to_date() {
+    // rule API-7: the committed openapi/openapi.json is the generated document
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/openapi.json");
+    let committed = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read openapi/openapi.json ({e}); run make openapi"));
+    let generated = guild_api::app::openapi_json();
+    assert!(
+        committed == generated,
+        "openapi/openapi.json is out of date with the code; run make openapi"
+    );
+}
+
+/// Org A with every kind of resource, and org B's two accounts.
+struct Tenants {
+    a: OrgFixture,
+    b: OrgFixture,
+    person: String,
+    account_change: String,
+}
+
+fn tenants(app: &TestApp, admin: &str) -> Tenants {
+    let a = app.org_with_accounts(admin, "alpha");
+    let b = app.org_with_accounts(admin, "beta");
+    let person = app.create_person(&a.filler, "Wang Wu", &valid_id_number(1), None);
+    person.assert_status(201);
+    let change = app.post(
+        &format!("/api/v1/organisations/{}/account-changes", a.id),
+        Some(&a.reviewer),
+        json!({"role": "org_filler", "username": "alpha.next", "display_name": "Next", "password": "Next-Pass-2026", "reason": "more work"}),
+    );
+    change.assert_status(201);
+    Tenants {
+        a,
+        b,
+        person: person.id(),
+        account_change: change.id(),
+    }
+}
+
+/// Org A's real id for an operation's path, by the resource the path starts with.
+fn real_id<'a>(t: &'a Tenants, op: &Operation) -> &'a str {
+    let prefixes: [(&str, &str); 4] = [
+        ("/api/v1/organisations/{", &t.a.id),
+        ("/api/v1/people/{", &t.person),
+        ("/api/v1/users/{", &t.a.filler_id),
+        ("/api/v1/account-changes/{", &t.account_change),
+    ];
+    prefixes
+        .iter()
+        .find(|(p, _)| op.path.starts_with(p))
+        .map(|(_, id)| *id)
+        .unwrap_or_else(|| {
+            panic!(
+                "{}: add its resource to the tenant map in coverage.rs",
+                op.name()
+            )
+        })
+}
+
+/// A body that passes validation, so the request reaches the visibility check.
+fn plausible_body(op: &Operation, n: usize) -> Value {
+    let path = op.path.as_str();
+    if path.ends_with("/reject") || path.ends_with("/suspend") {
+        json!({"reason": "coverage"})
+    } else if path.ends_with("/reset-password") {
+        json!({"new_password": "Coverage-Pass-2026"})
+    } else if path.ends_with("/account-changes") {
+        json!({"role": "org_filler", "username": format!("coverage.{n}"), "display_name": "Coverage", "password": "Coverage-Pass-2026", "reason": "coverage"})
+    } else if op.method == Method::PATCH && path.starts_with("/api/v1/organisations/") {
+        json!({"region": "Coverage"})
+    } else if op.method == Method::PATCH && path.starts_with("/api/v1/people/") {
+        json!({"phone": "13800138000"})
+    } else if op.method == Method::PATCH && path.starts_with("/api/v1/users/") {
+        json!({"display_name": "Coverage"})
+    } else {
+        json!({})
+    }
+}
+
+backend_tests! {
+    // rule ACC-1: every non-public operation refuses a caller without a token
+    fn every_protected_operation_refuses_an_unauthenticated_caller(app: TestApp) {
+        let doc = document();
+        let mut wrong = Vec::new();
+        let mut protected = 0;
+        for op in operations(&doc) {
+            let path = op.with_ids(&uuid::Uuid::new_v4().to_string());
+            let body = op.sends_body().then(|| json!({}));
+            let r = app.request(op.method.clone(), &path, None, body.as_ref(), &[]);
+            if op.public() {
+                if r.status == 401 && r.code() == "unauthenticated" {
+                    wrong.push(format!("{}: public but asks for a token", op.name()));
+                }
+                continue;
+            }
+            protected += 1;
+            let problem = r.header("content-type").starts_with("application/problem+json");
+            if r.status != 401 || r.code() != "unauthenticated" || !problem {
+                wrong.push(format!("{}: {} {} ({})", op.name(), r.status, r.code(), r.header("content-type")));
+            } else if !r.header("www-authenticate").starts_with("Bearer") {
+                wrong.push(format!("{}: 401 without WWW-Authenticate: Bearer", op.name()));
+            }
+        }
+        assert!(protected >= 25, "only {protected} protected operations found");
+        assert!(wrong.is_empty(), "operations that do not answer 401 unauthenticated without a token:\n{}", wrong.join("\n"));
+    }
+
+    // rule ACC-1: a garbage token is as good as none
+    fn every_protected_operation_refuses_a_forged_token(app: TestApp) {
+        let doc = document();
+        let mut wrong = Vec::new();
+        for op in operations(&doc).into_iter().filter(|o| !o.public()) {
+            let path = op.with_ids(&uuid::Uuid::new_v4().to_string());
+            let body = op.sends_body().then(|| json!({}));
+            let r = app.request(op.method.clone(), &path, Some("eyJhbGciOiJub25lIn0.e30."), body.as_ref(), &[]);
+            if r.status != 401 || r.code() != "unauthenticated" {
+                wrong.push(format!("{}: {} {}", op.name(), r.status, r.code()));
+            }
+        }
+        assert!(wrong.is_empty(), "operations that accept a forged token:\n{}", wrong.join("\n"));
+    }
+
+    // rule ACC-2: another organisation's real ids answer exactly like ids that do not exist
+    fn other_organisations_ids_answer_like_unknown_ids(app: TestApp) {
+        let admin = app.admin();
+        let t = tenants(&app, &admin);
+        let doc = document();
+        let ops: Vec<Operation> = operations(&doc).into_iter().filter(Operation::has_path_parameter).collect();
+        assert!(ops.len() >= 15, "only {} operations with a path parameter", ops.len());
+        // The ids are real: the admin can read each of them.
+        for op in ops.iter().filter(|o| o.method == Method::GET) {
+            app.get(&op.with_ids(real_id(&t, op)), Some(&admin)).assert_status(200);
+        }
+        let mut leaks = Vec::new();
+        let mut checked = HashSet::new();
+        for (n, op) in ops.iter().enumerate() {
+            for (who, token) in [("B filler", &t.b.filler), ("B reviewer", &t.b.reviewer)] {
+                let body = op.sends_body().then(|| plausible_body(op, n));
+                let unknown = app.request(
+                    op.method.clone(),
+                    &op.with_ids(&uuid::Uuid::new_v4().to_string()),
+                    Some(token),
+                    body.as_ref(),
+                    &[],
+                );
+                let real = app.request(op.method.clone(), &op.with_ids(real_id(&t, op)), Some(token), body.as_ref(), &[]);
+                checked.insert(op.name());
+                let shape = |r: &guild_tests::Resp| (r.status, r.code().to_owned());
+                if (200..300).contains(&real.status) {
+                    leaks.push(format!("{} as {who}: {} for org A's id: {:#}", op.name(), real.status, real.body));
+                } else if shape(&real) != shape(&unknown) {
+                    leaks.push(format!(
+                        "{} as {who}: org A's id answers {:?}, an unknown id {:?}",
+                        op.name(),
+                        shape(&real),
+                        shape(&unknown)
+                    ));
+                } else if !real.header("content-type").starts_with("application/problem+json") {
+                    leaks.push(format!("{} as {who}: not problem+json", op.name()));
+                }
+            }
+        }
+        assert!(leaks.is_empty(), "tenant isolation (ACC-2) broken:\n{}", leaks.join("\n"));
+        assert_eq!(checked.len(), ops.len());
+        // Nothing of org A changed.
+        let org = app.get(&format!("/api/v1/organisations/{}", t.a.id), Some(&admin));
+        assert_eq!(org.body["status"], "approved");
+        assert_eq!(org.body["version"], 2);
+        let person = app.get(&format!("/api/v1/people/{}", t.person), Some(&admin));
+        assert_eq!(person.body["version"], 1);
+        let change = app.get(&format!("/api/v1/account-changes/{}", t.account_change), Some(&admin));
+        assert_eq!(change.body["status"], "submitted");
+        app.get("/api/v1/me", Some(&t.a.filler)).assert_status(200);
+    }
+
+    // rule ACC-2: the lists of org B's users hold nothing of org A
+    fn lists_hold_nothing_of_another_organisation(app: TestApp) {
+        let admin = app.admin();
+        let t = tenants(&app, &admin);
+        let a_ids = [t.a.id.as_str(), t.a.filler_id.as_str(), t.a.reviewer_id.as_str(), t.person.as_str(), t.account_change.as_str()];
+        for path in ["/api/v1/organisations", "/api/v1/users", "/api/v1/people", "/api/v1/account-changes", "/api/v1/audit-events"] {
+            for token in [&t.b.filler, &t.b.reviewer] {
+                let items = Value::Array(app.list_all(path, token)).to_string();
+                for id in a_ids {
+                    assert!(!items.contains(id), "{path} shows org A's {id} to org B");
+                }
+            }
+        }
+    }
+
+    // rule API-2: no bad input makes any operation answer 5xx or anything but problem+json
+    fn no_operation_fails_with_5xx_on_bad_input(app: TestApp) {
+        let doc = document();
+        let nested = format!("{}{}", "[".repeat(300), "]".repeat(300));
+        let bodies: Vec<Vec<u8>> = vec![
+            b"{}".to_vec(),
+            b"[]".to_vec(),
+            b"null".to_vec(),
+            b"\"text\"".to_vec(),
+            b"{\"x\":".to_vec(),
+            vec![0xff, 0xfe, 0x7b, 0x7d],
+            nested.into_bytes(),
+            br#"{"name": "\u0000", "id_number": "\ud800", "limit": 1e400}"#.to_vec(),
+        ];
+        let queries = ["", "?limit=abc", "?cursor=%FF%FE", "?limit=99999999999", "?unknown=1", "?organisation_id=%00"];
+        let long = "a".repeat(300);
+        let mut failures = Vec::new();
+        for op in operations(&doc) {
+            // A fresh token per operation: some operations (logout, password) end the session.
+            let token = app.admin();
+            let ids: Vec<String> = if op.has_path_parameter() {
+                vec![uuid::Uuid::new_v4().to_string(), "not-a-uuid".to_owned(), "%FF%FE".to_owned(), long.clone()]
+            } else {
+                vec![String::new()]
+            };
+            for id in &ids {
+                let path = op.with_ids(id);
+                let mut answers = Vec::new();
+                if op.sends_body() {
+                    for body in &bodies {
+                        answers.push((
+                            format!("body {:?}", String::from_utf8_lossy(&body[..body.len().min(20)])),
+                            app.send_raw(op.method.clone(), &path, Some(&token), Some("application/json"), body.clone()),
+                        ));
+                    }
+                } else {
+                    for q in queries {
+                        answers.push((format!("query {q:?}"), app.request(op.method.clone(), &format!("{path}{q}"), Some(&token), None, &[])));
+                    }
+                }
+                for (what, r) in answers {
+                    let problem = r.header("content-type").starts_with("application/problem+json");
+                    if r.status >= 500 || (r.status >= 400 && !problem) {
+                        failures.push(format!("{} {path} with {what}: {} {} ({})", op.method, r.status, r.code(), r.header("content-type")));
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "bad input answered with 5xx or without problem+json:\n{}", failures.join("\n"));
+    }
+}
