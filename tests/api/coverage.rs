@@ -129,6 +129,30 @@ fn every_operation_documents_401_and_a_problem_response() {
 }
 
 #[test]
+fn every_response_has_a_description_and_every_operation_a_summary() {
+    // rule API-7: a Response Object without `description` is invalid OpenAPI,
+    // and SDK generators use the summary as the method's documentation.
+    let doc = document();
+    for op in operations(&doc) {
+        for (status, response) in op.spec["responses"].as_object().expect("responses") {
+            let response = resolve(&doc, response);
+            let description = response["description"].as_str().unwrap_or_default();
+            assert!(
+                !description.is_empty(),
+                "{} answers {status} without a description",
+                op.name()
+            );
+        }
+        let summary = op.spec["summary"].as_str().unwrap_or_default();
+        assert!(
+            !summary.is_empty(),
+            "{} has no summary (doc comment)",
+            op.name()
+        );
+    }
+}
+
+#[test]
 fn operation_ids_are_unique() {
     // rule API-7: client SDKs are generated from the document; operationId names their methods
     let doc = document();

@@ -20,6 +20,17 @@ pub struct Actor<'a> {
     pub at: DateTime<Utc>,
 }
 
+impl<'a> Actor<'a> {
+    /// An authenticated caller acting at `at`.
+    pub fn new(user: &'a AuthUser, ctx: &'a RequestContext, at: DateTime<Utc>) -> Self {
+        Actor {
+            user: Some(user),
+            ctx,
+            at,
+        }
+    }
+}
+
 /// One change to record.
 #[derive(Debug)]
 pub struct Change<'a, B: Serialize, A: Serialize> {

@@ -327,6 +327,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Pool(e) => ApiError::Unavailable(e.to_string()),
+            StoreError::Stale { .. } => ApiError::version_mismatch(),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -25,6 +25,12 @@ pub enum StoreError {
     /// A query failed.
     #[error("database query failed: {0}")]
     Query(#[from] diesel::result::Error),
+    /// The row changed since it was read (optimistic concurrency, API-5).
+    #[error("{table} row was changed by someone else")]
+    Stale {
+        /// The table of the row.
+        table: &'static str,
+    },
     /// A row held a value the code does not understand (e.g. an unknown enum value).
     #[error("corrupt row in {table}: {detail}")]
     Corrupt {

@@ -102,15 +102,29 @@ pub fn list(
     Ok(page_of(rows, limit, |r| r.id.clone()))
 }
 
-/// Writes `row` if its stored version is still `row.version - 1` (API-5).
-/// Returns `false` when another change got there first.
-pub fn update(conn: &mut DbConn, row: &OrganisationRow) -> Result<bool, StoreError> {
+/// Saves `row` as the next version, if nobody changed it since it was read
+/// (API-5): bumps `version`, stamps `updated_at`, and fails with
+/// [`StoreError::Stale`] when the stored version moved on.
+pub fn update(
+    conn: &mut DbConn,
+    row: &mut OrganisationRow,
+    at: NaiveDateTime,
+) -> Result<(), StoreError> {
+    let read_version = row.version;
+    row.version += 1;
+    row.updated_at = at;
     let n = diesel::update(
         organisations::table
             .filter(organisations::id.eq(&row.id))
-            .filter(organisations::version.eq(row.version - 1)),
+            .filter(organisations::version.eq(read_version)),
     )
-    .set(row)
+    .set(&*row)
     .execute(conn)?;
-    Ok(n == 1)
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Stale {
+            table: "organisations",
+        })
+    }
 }

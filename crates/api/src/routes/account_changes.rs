@@ -218,11 +218,7 @@ pub async fn create(
                 let view = AccountChangeView::try_from(row)?;
                 audit::record::<(), _>(
                     c,
-                    &Actor {
-                        user: Some(&user),
-                        ctx: &ctx,
-                        at: now,
-                    },
+                    &Actor::new(&user, &ctx, now),
                     Change {
                         action: "account_change.submit",
                         entity_type: "account_change",
@@ -244,7 +240,9 @@ pub async fn create(
 
 /// List account change requests: all for association staff, the own organisation's for its users.
 #[utoipa::path(
-    operation_id = "list_account_changes",tag = "organisations", params(AccountChangeQuery), responses((status = 200, body = Paged<AccountChangeView>), ListErrors))]
+    operation_id = "list_account_changes",
+    tag = "organisations", params(AccountChangeQuery), responses((status = 200,
+            description = "OK", body = Paged<AccountChangeView>), ListErrors))]
 #[get("/account-changes")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -290,7 +288,9 @@ pub async fn list(
 
 /// Read one account change request.
 #[utoipa::path(
-    operation_id = "get_account_change",tag = "organisations", params(("id" = Uuid, Path, description = "Request id")), responses((status = 200, body = AccountChangeView), ReadErrors))]
+    operation_id = "get_account_change",
+    tag = "organisations", params(("id" = Uuid, Path, description = "Request id")), responses((status = 200,
+            description = "OK", body = AccountChangeView), ReadErrors))]
 #[get("/account-changes/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -355,19 +355,11 @@ async fn decide(
                 row.decided_by = Some(user.id.clone());
                 row.decided_at = Some(now.naive_utc());
                 row.decision_reason = reason;
-                row.version += 1;
-                row.updated_at = now.naive_utc();
-                if !guild_store::account_changes::update(c, &row)? {
-                    return Err(ApiError::version_mismatch());
-                }
+                guild_store::account_changes::update(c, &mut row, now.naive_utc())?;
                 let after = AccountChangeView::try_from(row)?;
                 audit::record(
                     c,
-                    &Actor {
-                        user: Some(&user),
-                        ctx: &ctx,
-                        at: now,
-                    },
+                    &Actor::new(&user, &ctx, now),
                     Change {
                         action: &format!("account_change.{action}"),
                         entity_type: "account_change",
@@ -394,17 +386,15 @@ fn disable_replaced(c: &mut DbConn, user_id: &str, now: DateTime<Utc>) -> ApiRes
     old.status = guild_domain::account::UserStatus::Disabled
         .as_str()
         .to_owned();
-    old.version += 1;
-    old.updated_at = now.naive_utc();
-    if !guild_store::users::update(c, &old)? {
-        return Err(ApiError::version_mismatch());
-    }
+    guild_store::users::update(c, &mut old, now.naive_utc())?;
     Ok(())
 }
 
 /// Approve a request (ACC-4): the new account becomes active and the replaced one is disabled.
 #[utoipa::path(
-    operation_id = "approve_account_change",tag = "organisations", params(("id" = Uuid, Path, description = "Request id")), responses((status = 200, body = AccountChangeView), ActionErrors))]
+    operation_id = "approve_account_change",
+    tag = "organisations", params(("id" = Uuid, Path, description = "Request id")), responses((status = 200,
+            description = "OK", body = AccountChangeView), ActionErrors))]
 #[post("/account-changes/{id}/approve")]
 pub async fn approve(
     state: web::Data<AppState>,
@@ -425,7 +415,9 @@ pub async fn approve(
 
 /// Reject a request with a reason (ACC-4).
 #[utoipa::path(
-    operation_id = "reject_account_change",tag = "organisations", params(("id" = Uuid, Path, description = "Request id")), request_body = Reason, responses((status = 200, body = AccountChangeView), ActionErrors))]
+    operation_id = "reject_account_change",
+    tag = "organisations", params(("id" = Uuid, Path, description = "Request id")), request_body = Reason, responses((status = 200,
+            description = "OK", body = AccountChangeView), ActionErrors))]
 #[post("/account-changes/{id}/reject")]
 pub async fn reject(
     state: web::Data<AppState>,

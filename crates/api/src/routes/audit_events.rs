@@ -105,7 +105,9 @@ pub struct AuditQuery {
 
 /// Read the audit log, oldest first.
 #[utoipa::path(
-    operation_id = "list_audit_events",tag = "audit", params(AuditQuery), responses((status = 200, body = Paged<AuditEventView>), ListErrors))]
+    operation_id = "list_audit_events",
+    tag = "audit", params(AuditQuery), responses((status = 200,
+            description = "OK", body = Paged<AuditEventView>), ListErrors))]
 #[get("/audit-events")]
 pub async fn list(
     state: web::Data<AppState>,

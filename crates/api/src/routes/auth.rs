@@ -298,7 +298,8 @@ pub async fn refresh(
 /// Log out: revokes every refresh token and access token of the account (ACC-1),
 /// so all its sessions end.
 #[utoipa::path(
-    operation_id = "logout",tag = "auth", responses((status = 204, description = "Logged out"), ReadErrors))]
+    operation_id = "logout",
+    tag = "auth", responses((status = 204, description = "Logged out"), ReadErrors))]
 #[post("/auth/logout")]
 pub async fn logout(
     state: web::Data<AppState>,
@@ -312,11 +313,7 @@ pub async fn logout(
                 end_all_sessions(c, &user.id, now)?;
                 audit::record::<(), ()>(
                     c,
-                    &Actor {
-                        user: Some(&user),
-                        ctx: &ctx,
-                        at: now,
-                    },
+                    &Actor::new(&user, &ctx, now),
                     Change {
                         action: "auth.logout",
                         entity_type: "user",
@@ -339,17 +336,15 @@ pub fn end_all_sessions(conn: &mut DbConn, user_id: &str, now: DateTime<Utc>) ->
         return Err(ApiError::not_found("user"));
     };
     row.token_version += 1;
-    row.version += 1;
-    row.updated_at = now.naive_utc();
-    if !guild_store::users::update(conn, &row)? {
-        return Err(ApiError::version_mismatch());
-    }
+    guild_store::users::update(conn, &mut row, now.naive_utc())?;
     Ok(())
 }
 
 /// The current account.
 #[utoipa::path(
-    operation_id = "get_me",tag = "auth", responses((status = 200, body = UserView), ReadErrors))]
+    operation_id = "get_me",
+    tag = "auth", responses((status = 200,
+            description = "OK", body = UserView), ReadErrors))]
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
     let row = state
@@ -399,17 +394,10 @@ pub async fn change_password(
                 let mut row = guild_store::users::find(c, &user.id)?
                     .ok_or_else(|| ApiError::not_found("user"))?;
                 row.password_hash = hash;
-                row.version += 1;
-                if !guild_store::users::update(c, &row)? {
-                    return Err(ApiError::version_mismatch());
-                }
+                guild_store::users::update(c, &mut row, now.naive_utc())?;
                 audit::record::<(), ()>(
                     c,
-                    &Actor {
-                        user: Some(&user),
-                        ctx: &ctx,
-                        at: now,
-                    },
+                    &Actor::new(&user, &ctx, now),
                     Change {
                         action: "user.change_password",
                         entity_type: "user",

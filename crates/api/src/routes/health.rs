@@ -20,7 +20,9 @@ pub struct Health {
 
 /// The process is up.
 #[utoipa::path(
-    operation_id = "healthz",tag = "system", security(()), responses((status = 200, body = Health), HealthErrors))]
+    operation_id = "healthz",
+    tag = "system", security(()), responses((status = 200,
+            description = "OK", body = Health), HealthErrors))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health {
@@ -31,7 +33,9 @@ pub async fn healthz() -> HttpResponse {
 
 /// The database answers.
 #[utoipa::path(
-    operation_id = "readyz",tag = "system", security(()), responses((status = 200, body = Health), ReadyErrors))]
+    operation_id = "readyz",
+    tag = "system", security(()), responses((status = 200,
+            description = "OK", body = Health), ReadyErrors))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let backend = state.store.backend().name();

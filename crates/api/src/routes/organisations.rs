@@ -191,7 +191,9 @@ fn parse_phone(field: &str, raw: Option<&str>) -> ApiResult<Option<String>> {
 
 /// List organisations. Organisation users see only their own (ACC-2).
 #[utoipa::path(
-    operation_id = "list_organisations",tag = "organisations", params(OrganisationQuery), responses((status = 200, body = Paged<OrganisationView>), ListErrors))]
+    operation_id = "list_organisations",
+    tag = "organisations", params(OrganisationQuery), responses((status = 200,
+            description = "OK", body = Paged<OrganisationView>), ListErrors))]
 #[get("/organisations")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -279,11 +281,7 @@ pub async fn create(
                 let id = view.id.to_string();
                 audit::record::<(), _>(
                     c,
-                    &Actor {
-                        user: Some(&user),
-                        ctx: &ctx,
-                        at: now,
-                    },
+                    &Actor::new(&user, &ctx, now),
                     Change {
                         action: "organisation.create",
                         entity_type: "organisation",
@@ -308,7 +306,8 @@ pub async fn create(
     operation_id = "get_organisation",
     tag = "organisations",
     params(("id" = Uuid, Path, description = "Organisation id")),
-    responses((status = 200, body = OrganisationView), ReadErrors)
+    responses((status = 200,
+            description = "OK", body = OrganisationView), ReadErrors)
 )]
 #[get("/organisations/{id}")]
 pub async fn get(
@@ -332,7 +331,8 @@ pub async fn get(
     tag = "organisations",
     params(("id" = Uuid, Path, description = "Organisation id"), ("If-Match" = Option<String>, Header, description = "The version you read, e.g. \"3\"")),
     request_body = UpdateOrganisation,
-    responses((status = 200, body = OrganisationView), UpdateErrors)
+    responses((status = 200,
+            description = "OK", body = OrganisationView), UpdateErrors)
 )]
 #[patch("/organisations/{id}")]
 pub async fn update(
@@ -390,20 +390,12 @@ fn save(
     mut row: OrganisationRow,
     before: OrganisationView,
 ) -> ApiResult<OrganisationView> {
-    row.version += 1;
-    row.updated_at = now.naive_utc();
-    if !guild_store::organisations::update(c, &row)? {
-        return Err(ApiError::version_mismatch());
-    }
+    guild_store::organisations::update(c, &mut row, now.naive_utc())?;
     let after = OrganisationView::try_from(row)?;
     let id = after.id.to_string();
     audit::record(
         c,
-        &Actor {
-            user: Some(user),
-            ctx,
-            at: now,
-        },
+        &Actor::new(user, ctx, now),
         Change {
             action,
             entity_type: "organisation",
@@ -453,7 +445,9 @@ async fn transition(
 
 /// Approve a pending registration (PPL-4); its accounts can then be created.
 #[utoipa::path(
-    operation_id = "approve_organisation",tag = "organisations", params(("id" = Uuid, Path, description = "Organisation id")), responses((status = 200, body = OrganisationView), ActionErrors))]
+    operation_id = "approve_organisation",
+    tag = "organisations", params(("id" = Uuid, Path, description = "Organisation id")), responses((status = 200,
+            description = "OK", body = OrganisationView), ActionErrors))]
 #[post("/organisations/{id}/approve")]
 pub async fn approve(
     state: web::Data<AppState>,
@@ -466,7 +460,9 @@ pub async fn approve(
 
 /// Reject a pending registration with a reason (PPL-4).
 #[utoipa::path(
-    operation_id = "reject_organisation",tag = "organisations", params(("id" = Uuid, Path, description = "Organisation id")), request_body = Reason, responses((status = 200, body = OrganisationView), ActionErrors))]
+    operation_id = "reject_organisation",
+    tag = "organisations", params(("id" = Uuid, Path, description = "Organisation id")), request_body = Reason, responses((status = 200,
+            description = "OK", body = OrganisationView), ActionErrors))]
 #[post("/organisations/{id}/reject")]
 pub async fn reject(
     state: web::Data<AppState>,
@@ -489,7 +485,9 @@ pub async fn reject(
 
 /// Suspend an approved organisation with a reason: no new accounts can be attached.
 #[utoipa::path(
-    operation_id = "suspend_organisation",tag = "organisations", params(("id" = Uuid, Path, description = "Organisation id")), request_body = Reason, responses((status = 200, body = OrganisationView), ActionErrors))]
+    operation_id = "suspend_organisation",
+    tag = "organisations", params(("id" = Uuid, Path, description = "Organisation id")), request_body = Reason, responses((status = 200,
+            description = "OK", body = OrganisationView), ActionErrors))]
 #[post("/organisations/{id}/suspend")]
 pub async fn suspend(
     state: web::Data<AppState>,
@@ -512,7 +510,9 @@ pub async fn suspend(
 
 /// Lift a suspension.
 #[utoipa::path(
-    operation_id = "reinstate_organisation",tag = "organisations", params(("id" = Uuid, Path, description = "Organisation id")), responses((status = 200, body = OrganisationView), ActionErrors))]
+    operation_id = "reinstate_organisation",
+    tag = "organisations", params(("id" = Uuid, Path, description = "Organisation id")), responses((status = 200,
+            description = "OK", body = OrganisationView), ActionErrors))]
 #[post("/organisations/{id}/reinstate")]
 pub async fn reinstate(
     state: web::Data<AppState>,

@@ -235,7 +235,9 @@ fn field<T>(name: &str, r: Result<T, guild_domain::FieldError>) -> ApiResult<T> 
 
 /// List people. Organisation users see their own organisation's (ACC-2); trainees themselves.
 #[utoipa::path(
-    operation_id = "list_people",tag = "people", params(PersonQuery), responses((status = 200, body = Paged<PersonView>), ListErrors))]
+    operation_id = "list_people",
+    tag = "people", params(PersonQuery), responses((status = 200,
+            description = "OK", body = Paged<PersonView>), ListErrors))]
 #[get("/people")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -446,11 +448,7 @@ fn audit_person(
     let after_view = PersonView::for_caller(after.clone(), None)?;
     audit::record(
         c,
-        &Actor {
-            user: Some(user),
-            ctx,
-            at: now,
-        },
+        &Actor::new(user, ctx, now),
         Change {
             action,
             entity_type: "person",
@@ -464,7 +462,9 @@ fn audit_person(
 
 /// Read one person.
 #[utoipa::path(
-    operation_id = "get_person",tag = "people", params(("id" = Uuid, Path, description = "Person id")), responses((status = 200, body = PersonView), ReadErrors))]
+    operation_id = "get_person",
+    tag = "people", params(("id" = Uuid, Path, description = "Person id")), responses((status = 200,
+            description = "OK", body = PersonView), ReadErrors))]
 #[get("/people/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -488,7 +488,8 @@ pub async fn get(
     tag = "people",
     params(("id" = Uuid, Path, description = "Person id"), ("If-Match" = Option<String>, Header, description = "The version you read, e.g. \"3\"")),
     request_body = UpdatePerson,
-    responses((status = 200, body = PersonView), UpdateErrors)
+    responses((status = 200,
+            description = "OK", body = PersonView), UpdateErrors)
 )]
 #[patch("/people/{id}")]
 pub async fn update(
@@ -570,11 +571,7 @@ pub async fn update(
                 if let Some(v) = body.skill_certificate_issued_on {
                     row.skill_certificate_issued_on = Some(v);
                 }
-                row.version += 1;
-                row.updated_at = now.naive_utc();
-                if !guild_store::people::update(c, &row)? {
-                    return Err(ApiError::version_mismatch());
-                }
+                guild_store::people::update(c, &mut row, now.naive_utc())?;
                 audit_person(c, &caller, &ctx, now, "person.update", Some(&before), &row)?;
                 Ok(row)
             })

@@ -191,7 +191,9 @@ pub fn check_account_links(
 
 /// List accounts: all for the administrator, the own organisation's for organisation users.
 #[utoipa::path(
-    operation_id = "list_users",tag = "users", params(UserQuery), responses((status = 200, body = Paged<UserView>), ListErrors))]
+    operation_id = "list_users",
+    tag = "users", params(UserQuery), responses((status = 200,
+            description = "OK", body = Paged<UserView>), ListErrors))]
 #[get("/users")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -277,11 +279,7 @@ pub async fn create(
                 let view = UserView::try_from(row)?;
                 audit::record::<(), _>(
                     c,
-                    &Actor {
-                        user: Some(&user),
-                        ctx: &ctx,
-                        at: now,
-                    },
+                    &Actor::new(&user, &ctx, now),
                     Change {
                         action: "user.create",
                         entity_type: "user",
@@ -354,7 +352,8 @@ pub fn new_user_row(conn: &mut DbConn, new: NewUser, now: DateTime<Utc>) -> ApiR
     operation_id = "get_user",
     tag = "users",
     params(("id" = Uuid, Path, description = "Account id")),
-    responses((status = 200, body = UserView), ReadErrors)
+    responses((status = 200,
+            description = "OK", body = UserView), ReadErrors)
 )]
 #[get("/users/{id}")]
 pub async fn get(
@@ -379,7 +378,8 @@ pub async fn get(
     tag = "users",
     params(("id" = Uuid, Path, description = "Account id"), ("If-Match" = Option<String>, Header, description = "The version you read, e.g. \"3\"")),
     request_body = UpdateUser,
-    responses((status = 200, body = UserView), UpdateErrors)
+    responses((status = 200,
+            description = "OK", body = UserView), UpdateErrors)
 )]
 #[patch("/users/{id}")]
 pub async fn update(
@@ -404,19 +404,11 @@ pub async fn update(
                 if let Some(name) = body.display_name {
                     row.display_name = name.trim().to_owned();
                 }
-                row.version += 1;
-                row.updated_at = now.naive_utc();
-                if !guild_store::users::update(c, &row)? {
-                    return Err(ApiError::version_mismatch());
-                }
+                guild_store::users::update(c, &mut row, now.naive_utc())?;
                 let after = UserView::try_from(row)?;
                 audit::record(
                     c,
-                    &Actor {
-                        user: Some(&user),
-                        ctx: &ctx,
-                        at: now,
-                    },
+                    &Actor::new(&user, &ctx, now),
                     Change {
                         action: "user.update",
                         entity_type: "user",
@@ -463,19 +455,11 @@ async fn transition(
                 let mut row = guild_store::users::find(c, &id.to_string())?
                     .ok_or_else(|| ApiError::not_found("user"))?;
                 row.status = next.as_str().to_owned();
-                row.version += 1;
-                row.updated_at = now.naive_utc();
-                if !guild_store::users::update(c, &row)? {
-                    return Err(ApiError::version_mismatch());
-                }
+                guild_store::users::update(c, &mut row, now.naive_utc())?;
                 let after = UserView::try_from(row)?;
                 audit::record(
                     c,
-                    &Actor {
-                        user: Some(&user),
-                        ctx: &ctx,
-                        at: now,
-                    },
+                    &Actor::new(&user, &ctx, now),
                     Change {
                         action: &format!("user.{action}"),
                         entity_type: "user",
@@ -499,7 +483,8 @@ async fn transition(
     operation_id = "disable_user",
     tag = "users",
     params(("id" = Uuid, Path, description = "Account id")),
-    responses((status = 200, body = UserView), ActionErrors)
+    responses((status = 200,
+            description = "OK", body = UserView), ActionErrors)
 )]
 #[post("/users/{id}/disable")]
 pub async fn disable(
@@ -516,7 +501,8 @@ pub async fn disable(
     operation_id = "enable_user",
     tag = "users",
     params(("id" = Uuid, Path, description = "Account id")),
-    responses((status = 200, body = UserView), ActionErrors)
+    responses((status = 200,
+            description = "OK", body = UserView), ActionErrors)
 )]
 #[post("/users/{id}/enable")]
 pub async fn enable(
@@ -561,17 +547,10 @@ pub async fn reset_password(
                 let mut row = guild_store::users::find(c, &id.to_string())?
                     .ok_or_else(|| ApiError::not_found("user"))?;
                 row.password_hash = hash;
-                row.version += 1;
-                if !guild_store::users::update(c, &row)? {
-                    return Err(ApiError::version_mismatch());
-                }
+                guild_store::users::update(c, &mut row, now.naive_utc())?;
                 audit::record::<(), ()>(
                     c,
-                    &Actor {
-                        user: Some(&user),
-                        ctx: &ctx,
-                        at: now,
-                    },
+                    &Actor::new(&user, &ctx, now),
                     Change {
                         action: "user.reset_password",
                         entity_type: "user",
