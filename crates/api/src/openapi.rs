@@ -29,7 +29,17 @@ use crate::error::{ErrorCode, FieldProblem, PROBLEM_JSON, Problem};
         (name = "users", description = "Accounts, managed by the administrator"),
         (name = "organisations", description = "Member organisations (PPL-4) and their account change requests (ACC-3, ACC-4)"),
         (name = "people", description = "People with validated, masked ID numbers (PPL-1 to PPL-3)"),
-        (name = "audit", description = "The audit log (API-6)")
+        (name = "audit", description = "The audit log (API-6)"),
+        (name = "programs", description = "Training programs with fees, exam components and certificate validity (PRG-1)"),
+        (name = "plans", description = "Annual training plans, published and amended with a version history (PLN-1)"),
+        (name = "teachers", description = "Board terms and teacher appointments, dismissals (TCH-1, TCH-2)"),
+        (name = "classes", description = "Classes: schedule, teachers, capacity, states and the preparation checklist (CLS-1 to CLS-3)"),
+        (name = "enrolments", description = "The enrolment chain, fee ledger and waiting list (ENR-1 to ENR-5, CLS-3)"),
+        (name = "deferrals", description = "Deferrals and transfers to a later class (DEF-1, DEF-2)"),
+        (name = "substitutions", description = "Substitution of the enrolled person (DEF-3)"),
+        (name = "notifications", description = "Each account's inbox of notices"),
+        (name = "bans", description = "Bans from training and exams (DSC-4, ENR-4)"),
+        (name = "public", description = "Unauthenticated endpoints: published plans and public notices")
     )
 )]
 pub struct ApiDoc;

@@ -8,15 +8,25 @@
 mod wire;
 
 pub mod account;
+pub mod ban;
+pub mod class;
 pub mod clock;
+pub mod deferral;
+pub mod enrolment;
 pub mod error;
+pub mod fees;
+pub mod money;
 pub mod organisation;
 pub mod person;
+pub mod plan;
+pub mod program;
 pub mod role;
+pub mod teacher;
 
 pub use account::{LoginThrottle, UserAction, UserStatus};
 pub use clock::{Clock, DEFAULT_TIME_ZONE, ManualClock, SystemClock, local_date};
 pub use error::{FieldError, InvalidTransition, Refusal, UnknownValue};
+pub use money::Fen;
 pub use organisation::{
     AccountChangeAction, AccountChangeStatus, CreditCode, OrgAction, OrgKind, OrgStatus,
 };

@@ -3,12 +3,23 @@
 
 pub mod account_changes;
 pub mod audit;
+pub mod bans;
+pub mod classes;
 mod db;
+pub mod deferrals;
+pub mod enrolments;
 pub mod idempotency;
+pub mod ledger;
+pub mod notices;
+pub mod notifications;
 pub mod organisations;
 pub mod people;
+pub mod plans;
+pub mod programs;
 pub mod schema;
 pub mod sessions;
+pub mod substitutions;
+pub mod teachers;
 pub mod users;
 
 pub use db::{Backend, DbConn, Store};
@@ -64,7 +75,7 @@ pub struct Page<T> {
 }
 
 /// Cuts `rows` (fetched with `limit + 1`) into a page.
-pub(crate) fn page_of<T>(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> Page<T> {
+pub fn page_of<T>(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> Page<T> {
     let limit = usize::try_from(limit).unwrap_or(0);
     let more = rows.len() > limit;
     rows.truncate(limit);

@@ -136,9 +136,280 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    programs (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        target_categories -> Text,
+        training_fee_fen -> BigInt,
+        exam_fee_fen -> BigInt,
+        theory_mode -> Nullable<Text>,
+        theory_pass_mark -> Nullable<Integer>,
+        practical_pass_mark -> Nullable<Integer>,
+        skill_level -> Bool,
+        certificate_name -> Text,
+        validity_years -> Integer,
+        status -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    plans (id) {
+        id -> Text,
+        year -> Integer,
+        title -> Text,
+        items_json -> Text,
+        notes -> Nullable<Text>,
+        status -> Text,
+        latest_version -> Integer,
+        published_at -> Nullable<Timestamp>,
+        version -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    plan_versions (id) {
+        id -> Text,
+        plan_id -> Text,
+        number -> Integer,
+        title -> Text,
+        items_json -> Text,
+        notes -> Nullable<Text>,
+        change_note -> Nullable<Text>,
+        published_by -> Text,
+        published_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    terms (id) {
+        id -> Text,
+        name -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    teacher_appointments (id) {
+        id -> Text,
+        user_id -> Text,
+        term_id -> Text,
+        subjects -> Nullable<Text>,
+        status -> Text,
+        appointed_by -> Text,
+        dismissed_at -> Nullable<Timestamp>,
+        dismissed_by -> Nullable<Text>,
+        dismissal_reason -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notices (id) {
+        id -> Text,
+        kind -> Text,
+        title -> Text,
+        body -> Text,
+        entity_type -> Text,
+        entity_id -> Text,
+        published_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    classes (id) {
+        id -> Text,
+        program_id -> Text,
+        code -> Text,
+        title -> Text,
+        year -> Integer,
+        start_date -> Date,
+        end_date -> Date,
+        place -> Text,
+        capacity -> Integer,
+        class_head_user_id -> Nullable<Text>,
+        status -> Text,
+        cancellation_reason -> Nullable<Text>,
+        version -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    class_teachers (id) {
+        id -> Text,
+        class_id -> Text,
+        user_id -> Text,
+    }
+}
+
+diesel::table! {
+    class_sessions (id) {
+        id -> Text,
+        class_id -> Text,
+        session_date -> Date,
+        starts_at -> Time,
+        ends_at -> Time,
+        topic -> Text,
+        teacher_user_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    checklist_items (id) {
+        id -> Text,
+        class_id -> Text,
+        position -> Integer,
+        label -> Text,
+        mandatory -> Bool,
+        checked_by -> Nullable<Text>,
+        checked_at -> Nullable<Timestamp>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    enrolments (id) {
+        id -> Text,
+        class_id -> Text,
+        person_id -> Text,
+        organisation_id -> Nullable<Text>,
+        channel -> Text,
+        status -> Text,
+        submitted_at -> Nullable<Timestamp>,
+        org_approved_by -> Nullable<Text>,
+        org_approved_at -> Nullable<Timestamp>,
+        confirmed_by -> Nullable<Text>,
+        confirmed_at -> Nullable<Timestamp>,
+        waitlisted_at -> Nullable<Timestamp>,
+        paid_at -> Nullable<Timestamp>,
+        notified_at -> Nullable<Timestamp>,
+        rejected_by -> Nullable<Text>,
+        rejected_at -> Nullable<Timestamp>,
+        rejection_reason -> Nullable<Text>,
+        transferred_from_id -> Nullable<Text>,
+        created_by -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_entries (id) {
+        id -> Text,
+        enrolment_id -> Text,
+        kind -> Text,
+        item -> Text,
+        amount_fen -> BigInt,
+        reference -> Nullable<Text>,
+        note -> Nullable<Text>,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        recipient_user_id -> Text,
+        kind -> Text,
+        title -> Text,
+        body -> Text,
+        entity_type -> Text,
+        entity_id -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    bans (id) {
+        id -> Text,
+        person_id -> Text,
+        scope -> Text,
+        program_id -> Nullable<Text>,
+        starts_on -> Date,
+        ends_on -> Date,
+        reason -> Text,
+        rule -> Text,
+        sanction_id -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        withdrawn_at -> Nullable<Timestamp>,
+        withdrawn_by -> Nullable<Text>,
+        withdrawal_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    deferrals (id) {
+        id -> Text,
+        enrolment_id -> Text,
+        organisation_id -> Nullable<Text>,
+        letter_reference -> Text,
+        reason -> Text,
+        status -> Text,
+        filed_by -> Text,
+        filed_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_reason -> Nullable<Text>,
+        transferred_to_id -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    substitutions (id) {
+        id -> Text,
+        enrolment_id -> Text,
+        organisation_id -> Nullable<Text>,
+        old_person_id -> Text,
+        new_person_id -> Text,
+        reason -> Text,
+        status -> Text,
+        filed_by -> Text,
+        filed_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_reason -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(people -> organisations (organisation_id));
 diesel::joinable!(account_changes -> organisations (organisation_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(classes -> programs (program_id));
+diesel::joinable!(enrolments -> classes (class_id));
+diesel::joinable!(enrolments -> people (person_id));
+diesel::joinable!(ledger_entries -> enrolments (enrolment_id));
+diesel::joinable!(plan_versions -> plans (plan_id));
+diesel::joinable!(teacher_appointments -> terms (term_id));
+diesel::joinable!(checklist_items -> classes (class_id));
+diesel::joinable!(class_sessions -> classes (class_id));
+diesel::joinable!(class_teachers -> classes (class_id));
+diesel::joinable!(deferrals -> enrolments (enrolment_id));
+diesel::joinable!(substitutions -> enrolments (enrolment_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
@@ -149,4 +420,20 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     audit_events,
     idempotency_keys,
+    programs,
+    plans,
+    plan_versions,
+    terms,
+    teacher_appointments,
+    notices,
+    classes,
+    class_teachers,
+    class_sessions,
+    checklist_items,
+    enrolments,
+    ledger_entries,
+    notifications,
+    bans,
+    deferrals,
+    substitutions,
 );

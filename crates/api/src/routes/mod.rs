@@ -4,9 +4,19 @@
 pub mod account_changes;
 pub mod audit_events;
 pub mod auth;
+pub mod bans;
+pub mod classes;
+pub mod deferrals;
+pub mod enrolments;
 pub mod health;
+pub mod notices;
+pub mod notifications;
 pub mod organisations;
 pub mod people;
+pub mod plans;
+pub mod programs;
+pub mod substitutions;
+pub mod teachers;
 pub mod users;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -43,4 +53,15 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(people::get)
         .service(people::update)
         .service(audit_events::list);
+    // Training (SPEC §3, §4, §11): each module registers its own endpoints.
+    cfg.configure(programs::configure)
+        .configure(plans::configure)
+        .configure(teachers::configure)
+        .configure(notices::configure)
+        .configure(classes::configure)
+        .configure(enrolments::configure)
+        .configure(notifications::configure)
+        .configure(bans::configure)
+        .configure(deferrals::configure)
+        .configure(substitutions::configure);
 }

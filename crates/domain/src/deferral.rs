@@ -1,0 +1,1 @@
+//! Deferral, substitution and no-show (DEF-1 to DEF-4).

@@ -1,0 +1,1 @@
+//! The fee ledger and balances derived from its entries (ENR-3).

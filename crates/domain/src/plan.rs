@@ -1,0 +1,1 @@
+//! Annual training plans (PLN-1).

@@ -1,0 +1,1 @@
+//! Training programs (PRG-1).

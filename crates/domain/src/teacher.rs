@@ -1,0 +1,1 @@
+//! Teacher appointments for the association board's terms (TCH-1, TCH-2).

@@ -1,0 +1,16 @@
+DROP TABLE substitutions;
+DROP TABLE deferrals;
+DROP TABLE bans;
+DROP TABLE notifications;
+DROP TABLE ledger_entries;
+DROP TABLE enrolments;
+DROP TABLE checklist_items;
+DROP TABLE class_sessions;
+DROP TABLE class_teachers;
+DROP TABLE classes;
+DROP TABLE notices;
+DROP TABLE teacher_appointments;
+DROP TABLE terms;
+DROP TABLE plan_versions;
+DROP TABLE plans;
+DROP TABLE programs;

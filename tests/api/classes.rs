@@ -1,0 +1,1 @@
+//! HTTP tests for classes (issue 3).

@@ -1,0 +1,1 @@
+//! HTTP tests for deferrals (issue 3).

@@ -1,0 +1,1 @@
+//! HTTP tests for enrolments (issue 3).

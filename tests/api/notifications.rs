@@ -1,0 +1,1 @@
+//! HTTP tests for notifications (issue 3).

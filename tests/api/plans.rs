@@ -1,0 +1,1 @@
+//! HTTP tests for plans (issue 3).

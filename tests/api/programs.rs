@@ -1,0 +1,1 @@
+//! HTTP tests for programs (issue 3).

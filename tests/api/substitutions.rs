@@ -1,0 +1,1 @@
+//! HTTP tests for substitutions (issue 3).

@@ -1,0 +1,1 @@
+//! HTTP tests for teachers (issue 3).

@@ -1,0 +1,1 @@
+//! HTTP tests for training_story (issue 3).
