@@ -15,6 +15,10 @@ use crate::error::{ApiError, ApiResult, ErrorCode, FieldProblem};
 /// Largest JSON body accepted, in bytes.
 pub const JSON_LIMIT: usize = 64 * 1024;
 
+/// The largest body any endpoint accepts (the CSV upload); each endpoint's
+/// extractor enforces its own, smaller or equal, limit.
+pub const LARGEST_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
 /// Turns a JSON body error into problem+json: 400 malformed, 413 too large,
 /// 415 wrong media type, 422 wrong shape.
 pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {

@@ -16,6 +16,7 @@ pub mod enrolment;
 pub mod error;
 pub mod fees;
 pub mod money;
+pub mod notice;
 pub mod organisation;
 pub mod person;
 pub mod plan;

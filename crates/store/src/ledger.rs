@@ -37,3 +37,15 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<LedgerEntryRow>, Store
         .first(conn)
         .optional()?)
 }
+
+/// Every entry of an enrolment, oldest first (ENR-3: the balance is derived from these).
+pub fn for_enrolment(
+    conn: &mut DbConn,
+    enrolment_id: &str,
+) -> Result<Vec<LedgerEntryRow>, StoreError> {
+    Ok(ledger_entries::table
+        .filter(ledger_entries::enrolment_id.eq(enrolment_id))
+        .select(LedgerEntryRow::as_select())
+        .order((ledger_entries::created_at.asc(), ledger_entries::id.asc()))
+        .load(conn)?)
+}

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::schema::programs;
-use crate::{DbConn, StoreError};
+use crate::{DbConn, Page, StoreError, page_of};
 
 /// One `programs` row.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
@@ -67,4 +67,64 @@ pub fn update(
     } else {
         Err(StoreError::Stale { table: "programs" })
     }
+}
+
+/// Filters for [`list`]; `None` means "any".
+#[derive(Debug, Default, Clone)]
+pub struct ProgramFilter {
+    pub status: Option<String>,
+    pub skill_level: Option<bool>,
+    /// Case-insensitive substring of the name.
+    pub name_contains: Option<String>,
+}
+
+/// Lists programs in id (creation) order after `after`.
+pub fn list(
+    conn: &mut DbConn,
+    filter: &ProgramFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Page<ProgramRow>, StoreError> {
+    let mut query = programs::table.select(ProgramRow::as_select()).into_boxed();
+    if let Some(status) = &filter.status {
+        query = query.filter(programs::status.eq(status.clone()));
+    }
+    if let Some(skill_level) = filter.skill_level {
+        query = query.filter(programs::skill_level.eq(skill_level));
+    }
+    if let Some(name) = &filter.name_contains {
+        query = query.filter(
+            crate::lower(programs::name)
+                .like(crate::like_pattern(name))
+                .escape('\\'),
+        );
+    }
+    if let Some(after) = after {
+        query = query.filter(programs::id.gt(after.to_owned()));
+    }
+    let rows = query
+        .order(programs::id.asc())
+        .limit(limit + 1)
+        .load(conn)?;
+    Ok(page_of(rows, limit, |r| r.id.clone()))
+}
+
+/// Finds a program by its (unique) code.
+pub fn find_by_code(conn: &mut DbConn, code: &str) -> Result<Option<ProgramRow>, StoreError> {
+    Ok(programs::table
+        .filter(programs::code.eq(code))
+        .select(ProgramRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The programs among `ids` that exist (any order).
+pub fn find_many(conn: &mut DbConn, ids: &[String]) -> Result<Vec<ProgramRow>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(programs::table
+        .filter(programs::id.eq_any(ids))
+        .select(ProgramRow::as_select())
+        .load(conn)?)
 }

@@ -1,0 +1,35 @@
+//! Public notices published on the association's web site (TCH-2; later also
+//! certificate changes and cancellations, CRT-6). A notice names people only by
+//! name: never an ID number or any other personal data.
+
+use crate::wire::wire_enum;
+
+wire_enum! {
+    /// What a public notice announces. Other areas add their kinds here.
+    pub enum NoticeKind("notice_kind") {
+        /// A part-time teacher was dismissed (TCH-2).
+        TeacherDismissal => "teacher_dismissal",
+    }
+}
+
+/// The text of a public notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeText {
+    /// One line, shown in lists.
+    pub title: String,
+    /// The full text.
+    pub body: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::testing::assert_wire_enums;
+
+    #[test]
+    fn notice_kinds_wire_names() {
+        assert_wire_enums!(NoticeKind);
+        // rule TCH-2
+        assert_eq!(NoticeKind::TeacherDismissal.as_str(), "teacher_dismissal");
+    }
+}
