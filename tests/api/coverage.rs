@@ -238,6 +238,10 @@ struct Tenants {
     notification: String,
     /// Association data (DSC-4): a ban of org A's person (staff only; org users get 403).
     ban: String,
+    /// Org A's deferral of a second, paid enrolment (DEF-1).
+    deferral: String,
+    /// Org A's substitution on its first enrolment (DEF-3).
+    substitution: String,
 }
 
 fn tenants(app: &TestApp, admin: &str) -> Tenants {
@@ -290,6 +294,7 @@ fn tenants(app: &TestApp, admin: &str) -> Tenants {
     class.assert_status(201);
     let (enrolment, notification, ban) =
         enrolment_fixtures(app, admin, &a, &person.id(), &class.id());
+    let (deferral, substitution) = deferral_fixtures(app, admin, &a, &enrolment, &class.id());
     Tenants {
         a,
         b,
@@ -303,7 +308,60 @@ fn tenants(app: &TestApp, admin: &str) -> Tenants {
         enrolment,
         notification,
         ban,
+        deferral,
+        substitution,
     }
+}
+
+/// Org A's deferral (filed by its reviewer for a second person's paid
+/// enrolment) and substitution (filed by its filler on `enrolment`, naming a
+/// third person of org A).
+fn deferral_fixtures(
+    app: &TestApp,
+    admin: &str,
+    a: &OrgFixture,
+    enrolment: &str,
+    class: &str,
+) -> (String, String) {
+    let finance = app.create_user(admin, "coverage.finance", "finance", None);
+    let person = app.create_person(&a.filler, "Li Si", &valid_id_number(2), None);
+    person.assert_status(201);
+    let paid = app.post(
+        "/api/v1/enrolments",
+        Some(&a.filler),
+        json!({"class_id": class, "person_id": person.id(), "submit": true}),
+    );
+    paid.assert_status(201);
+    let paid = paid.id();
+    for (token, action) in [(a.reviewer.as_str(), "approve"), (admin, "confirm")] {
+        app.post(
+            &format!("/api/v1/enrolments/{paid}/{action}"),
+            Some(token),
+            json!({}),
+        )
+        .assert_status(200);
+    }
+    app.post(
+        &format!("/api/v1/enrolments/{paid}/payments"),
+        Some(&finance),
+        json!({"amount_fen": 150, "reference": "COV-1"}),
+    )
+    .assert_status(201);
+    let deferral = app.post(
+        "/api/v1/deferrals",
+        Some(&a.reviewer),
+        json!({"enrolment_id": paid, "letter_reference": "COV-LETTER-1", "reason": "coverage"}),
+    );
+    deferral.assert_status(201);
+    let other = app.create_person(&a.filler, "Zhang San", &valid_id_number(3), None);
+    other.assert_status(201);
+    let substitution = app.post(
+        "/api/v1/substitutions",
+        Some(&a.filler),
+        json!({"enrolment_id": enrolment, "new_person_id": other.id(), "reason": "coverage"}),
+    );
+    substitution.assert_status(201);
+    (deferral.id(), substitution.id())
 }
 
 /// Org A's enrolment (returned by its reviewer, which leaves a notification in
@@ -357,6 +415,8 @@ fn real_id<'a>(t: &'a Tenants, op: &Operation) -> &'a str {
         ("/api/v1/enrolments/{", &t.enrolment),
         ("/api/v1/notifications/{", &t.notification),
         ("/api/v1/bans/{", &t.ban),
+        ("/api/v1/deferrals/{", &t.deferral),
+        ("/api/v1/substitutions/{", &t.substitution),
     ];
     prefixes
         .iter()
@@ -397,6 +457,8 @@ fn plausible_body(op: &Operation, n: usize) -> Value {
     let path = op.path.as_str();
     if path.ends_with("/reject") || path.ends_with("/suspend") {
         json!({"reason": "coverage"})
+    } else if path.ends_with("/transfer") {
+        json!({"class_id": uuid::Uuid::new_v4()})
     } else if path.ends_with("/reset-password") {
         json!({"new_password": "Coverage-Pass-2026"})
     } else if path.ends_with("/account-changes") {
@@ -516,8 +578,8 @@ backend_tests! {
     fn lists_hold_nothing_of_another_organisation(app: TestApp) {
         let admin = app.admin();
         let t = tenants(&app, &admin);
-        let a_ids = [t.a.id.as_str(), t.a.filler_id.as_str(), t.a.reviewer_id.as_str(), t.person.as_str(), t.account_change.as_str(), t.enrolment.as_str(), t.notification.as_str()];
-        for path in ["/api/v1/organisations", "/api/v1/users", "/api/v1/people", "/api/v1/account-changes", "/api/v1/audit-events", "/api/v1/enrolments", "/api/v1/notifications"] {
+        let a_ids = [t.a.id.as_str(), t.a.filler_id.as_str(), t.a.reviewer_id.as_str(), t.person.as_str(), t.account_change.as_str(), t.enrolment.as_str(), t.notification.as_str(), t.deferral.as_str(), t.substitution.as_str()];
+        for path in ["/api/v1/organisations", "/api/v1/users", "/api/v1/people", "/api/v1/account-changes", "/api/v1/audit-events", "/api/v1/enrolments", "/api/v1/notifications", "/api/v1/deferrals", "/api/v1/substitutions"] {
             for token in [&t.b.filler, &t.b.reviewer] {
                 let items = Value::Array(app.list_all(path, token)).to_string();
                 for id in a_ids {

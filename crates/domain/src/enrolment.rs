@@ -101,6 +101,11 @@ wire_enum! {
         Pay => "pay",
         /// The class notice is sent (ENR-1).
         Notify => "notify",
+        /// The paid trainee did not come and filed no deferral in time (DEF-4):
+        /// recorded by training staff once the class has started
+        /// (`POST /enrolments/{id}/no-show`). It is not one of the chain's
+        /// allowed actions: whether it is allowed depends on the class.
+        NoShow => "no_show",
     }
 }
 
@@ -163,6 +168,30 @@ const fn chain(channel: Channel) -> &'static StateMachine<EnrolmentStatus, Enrol
     }
 }
 
+/// The no-show edges (DEF-4): a paid-up enrolment (`paid` or `notified`)
+/// whose trainee did not come becomes `no_show`. Kept apart from the chains
+/// because it is allowed only once the class has started.
+const NO_SHOW_EDGES: StateMachine<EnrolmentStatus, EnrolmentAction> = StateMachine {
+    entity: "enrolment",
+    rule: Some("DEF-4"),
+    edges: &[
+        (S::Paid, A::NoShow, S::NoShow),
+        (S::Notified, A::NoShow, S::NoShow),
+    ],
+};
+
+/// DEF-4, API-4: `paid | notified → no_show`. Any other status is refused
+/// with the actions the chain allows from it.
+pub fn no_show_transition(
+    channel: Channel,
+    from: EnrolmentStatus,
+) -> Result<EnrolmentStatus, InvalidTransition> {
+    NO_SHOW_EDGES.apply(from, A::NoShow).map_err(|mut e| {
+        e.allowed = enrolment_allowed_actions(channel, from);
+        e
+    })
+}
+
 /// Applies `action` to an enrolment of `channel` in status `from` (ENR-1, API-4).
 /// `confirm` answers `confirmed`; whether the class has a seat is decided
 /// separately by [`seat_decision`] (CLS-3).
@@ -185,7 +214,7 @@ pub fn enrolment_allowed_actions(channel: Channel, from: EnrolmentStatus) -> Vec
 /// - submit, cancel: the organisation's filler and reviewer, the trainee, and
 ///   training staff acting on someone's behalf;
 /// - approve: only the organisation's reviewer (ENR-2, ACC-3);
-/// - confirm, notify: training staff (admin, training officer, training head);
+/// - confirm, notify, no_show: training staff (admin, training officer, training head);
 /// - reject: the organisation's reviewer or training staff;
 /// - pay: finance (ENR-3).
 pub fn action_roles(action: EnrolmentAction) -> &'static [Role] {
@@ -200,7 +229,7 @@ pub fn action_roles(action: EnrolmentAction) -> &'static [Role] {
             TrainingHead,
         ],
         A::Approve => &[OrgReviewer],
-        A::Confirm | A::Notify => &[Admin, TrainingOfficer, TrainingHead],
+        A::Confirm | A::Notify | A::NoShow => &[Admin, TrainingOfficer, TrainingHead],
         A::Reject => &[OrgReviewer, Admin, TrainingOfficer, TrainingHead],
         A::Pay => &[Finance],
     }
@@ -574,6 +603,30 @@ mod tests {
         }
         // Paid enrolments are not withdrawn by cancel (refunds are their own workflow).
         assert!(enrolment_transition(Channel::Organisation, S::Paid, A::Cancel).is_err());
+    }
+
+    #[test]
+    fn paid_trainees_who_did_not_come_are_no_show_def_4() {
+        // rule DEF-4: only paid-up enrolments; never through the chain itself
+        for ch in Channel::ALL {
+            assert_eq!(no_show_transition(*ch, S::Paid), Ok(S::NoShow));
+            assert_eq!(no_show_transition(*ch, S::Notified), Ok(S::NoShow));
+            assert!(enrolment_transition(*ch, S::Paid, A::NoShow).is_err());
+            for from in S::ALL.iter().filter(|s| !s.is_paid_up()) {
+                let e = no_show_transition(*ch, *from).unwrap_err();
+                assert_eq!(
+                    (e.entity, e.action, e.rule),
+                    ("enrolment", "no_show", Some("DEF-4"))
+                );
+                assert_eq!(e.allowed, enrolment_allowed_actions(*ch, *from), "{from}");
+            }
+        }
+        for r in Role::ALL {
+            assert_eq!(
+                may_act(*r, A::NoShow, Channel::Organisation, true, true),
+                r.is_training_staff()
+            );
+        }
     }
 
     #[test]

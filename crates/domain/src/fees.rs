@@ -217,10 +217,20 @@ mod tests {
         let b = Balance::of(&old);
         assert_eq!(b.charged, fen(150_000));
         assert_eq!(b.charges_reversed, fen(150_000));
-        assert_eq!((b.due, b.credit, b.held()), (Fen::ZERO, Fen::ZERO, Fen::ZERO));
-        let new = [e(Charge, 120_000), e(Charge, 30_000), e(TransferIn, 150_000)];
+        assert_eq!(
+            (b.due, b.credit, b.held()),
+            (Fen::ZERO, Fen::ZERO, Fen::ZERO)
+        );
+        let new = [
+            e(Charge, 120_000),
+            e(Charge, 30_000),
+            e(TransferIn, 150_000),
+        ];
         let b = Balance::of(&new);
-        assert_eq!((b.due, b.credit, b.held()), (Fen::ZERO, Fen::ZERO, fen(150_000)));
+        assert_eq!(
+            (b.due, b.credit, b.held()),
+            (Fen::ZERO, Fen::ZERO, fen(150_000))
+        );
         assert!(b.is_settled());
         // A reversal alone turns money held into credit, never into a negative due.
         let b = Balance::of(&[e(Charge, 100), e(Payment, 100), e(ChargeReversal, 100)]);

@@ -32,7 +32,7 @@ use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
 use crate::routes::enrolments_service as service;
 use crate::routes::organisations::Reason;
 use crate::routes::users::stored_uuid;
-use crate::routes::{enrolments_bulk, enrolments_ledger};
+use crate::routes::{deferrals, enrolments_bulk, enrolments_ledger};
 use crate::state::AppState;
 
 /// Training staff: confirm enrolments, send class notices (ENR-1).
@@ -90,7 +90,9 @@ pub struct EnrolmentView {
     pub channel: Channel,
     /// Where it is in the chain (ENR-1).
     pub status: EnrolmentStatus,
-    /// The actions its state allows (API-4); `pay` happens through `POST /enrolments/{id}/payments`.
+    /// The actions its state allows (API-4); `pay` happens through `POST
+    /// /enrolments/{id}/payments`. `no_show` (DEF-4) is not listed: it also
+    /// needs the class to have started.
     pub allowed_actions: Vec<String>,
     /// ENR-3: whether the trainee may take part (the fee is paid).
     pub is_paid_up: bool,
@@ -564,6 +566,7 @@ async fn act(
                     }
                     EnrolmentAction::Cancel => service::cancel(c, &actor, &user, &id, tz),
                     EnrolmentAction::Notify => service::notify_one(c, &actor, &user, &id),
+                    EnrolmentAction::NoShow => deferrals::no_show(c, &actor, &user, &id),
                     EnrolmentAction::Pay => Err(ApiError::Internal(
                         "pay happens through recorded payments".to_owned(),
                     )),
@@ -738,6 +741,36 @@ pub async fn notify(
     .await
 }
 
+/// Record that a paid trainee did not come (DEF-4): `paid | notified →
+/// no_show`, by training staff once the class has started (`in_progress` or
+/// `finished`; otherwise 422 `class_not_started`) and only when no deferral
+/// of the enrolment waits for a decision (409 `deferral_pending`).
+/// Attendance is recorded in a later issue; for now this action records the
+/// absence. A `no_show` gets no further class and no refund.
+#[utoipa::path(
+    operation_id = "no_show_enrolment",
+    tag = "enrolments",
+    params(("id" = Uuid, Path, description = "Enrolment id")),
+    responses((status = 200, description = "Recorded as no_show", body = EnrolmentView), ActionErrors)
+)]
+#[post("/enrolments/{id}/no-show")]
+pub async fn no_show(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    act(
+        state,
+        ctx,
+        user,
+        id.into_inner(),
+        EnrolmentAction::NoShow,
+        None,
+    )
+    .await
+}
+
 /// Send the class notice to every paid enrolment of a class at once (ENR-1).
 #[utoipa::path(
     operation_id = "notify_class_enrolments",
@@ -837,6 +870,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(reject)
         .service(cancel)
         .service(notify)
+        .service(no_show)
         .service(enrolments_ledger::get_ledger)
         .service(enrolments_ledger::record_payment)
         .service(notify_class)

@@ -1,0 +1,3 @@
+DROP INDEX enrolments_one_transfer_per_source;
+DROP INDEX substitutions_one_pending_per_enrolment;
+DROP INDEX deferrals_one_open_per_enrolment;
