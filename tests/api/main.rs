@@ -4,19 +4,23 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod account_changes;
+mod attendance;
 mod audit;
 mod auth;
 mod classes;
 mod conventions;
 mod coverage;
 mod deferrals;
+mod discipline;
 mod enrolments;
+mod exams;
 mod health;
 mod notifications;
 mod organisations;
 mod people;
 mod plans;
 mod programs;
+mod refunds;
 mod schema_parity;
 mod story;
 mod substitutions;

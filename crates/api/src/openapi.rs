@@ -39,6 +39,10 @@ use crate::error::{ErrorCode, FieldProblem, PROBLEM_JSON, Problem};
         (name = "substitutions", description = "Substitution of the enrolled person (DEF-3)"),
         (name = "notifications", description = "Each account's inbox of notices"),
         (name = "bans", description = "Bans from training and exams (DSC-4, ENR-4)"),
+        (name = "refunds", description = "Refund requests and their four-step approval (REF-1 to REF-4)"),
+        (name = "attendance", description = "Attendance per session and leave requests (ATT-1 to ATT-3)"),
+        (name = "sittings", description = "Exam sittings, registration, results and retakes (EXM-1 to EXM-5)"),
+        (name = "sanctions", description = "Exam discipline: incidents, sanctions, bans and the misconduct register (DSC-1 to DSC-5)"),
         (name = "public", description = "Unauthenticated endpoints: published plans and public notices")
     )
 )]

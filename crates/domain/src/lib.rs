@@ -8,12 +8,15 @@
 mod wire;
 
 pub mod account;
+pub mod attendance;
 pub mod ban;
 pub mod class;
 pub mod clock;
 pub mod deferral;
+pub mod discipline;
 pub mod enrolment;
 pub mod error;
+pub mod exam;
 pub mod fees;
 pub mod money;
 pub mod notice;
@@ -21,6 +24,7 @@ pub mod organisation;
 pub mod person;
 pub mod plan;
 pub mod program;
+pub mod refund;
 pub mod role;
 pub mod teacher;
 

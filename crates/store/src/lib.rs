@@ -2,12 +2,14 @@
 //! r2d2 pools and embedded migrations for SQLite and PostgreSQL.
 
 pub mod account_changes;
+pub mod attendance;
 pub mod audit;
 pub mod bans;
 pub mod classes;
 mod db;
 pub mod deferrals;
 pub mod enrolments;
+pub mod exams;
 pub mod idempotency;
 pub mod ledger;
 pub mod notices;
@@ -16,6 +18,8 @@ pub mod organisations;
 pub mod people;
 pub mod plans;
 pub mod programs;
+pub mod refunds;
+pub mod sanctions;
 pub mod schema;
 pub mod sessions;
 pub mod substitutions;

@@ -246,6 +246,8 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        results_published_at -> Nullable<Timestamp>,
+        results_published_by -> Nullable<Text>,
     }
 }
 
@@ -396,6 +398,147 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    refunds (id) {
+        id -> Text,
+        enrolment_id -> Text,
+        organisation_id -> Nullable<Text>,
+        kind -> Text,
+        amount_fen -> BigInt,
+        deferral_id -> Nullable<Text>,
+        reason -> Text,
+        status -> Text,
+        requested_by -> Text,
+        requested_at -> Timestamp,
+        training_confirmed_by -> Nullable<Text>,
+        training_confirmed_at -> Nullable<Timestamp>,
+        finance_confirmed_by -> Nullable<Text>,
+        finance_confirmed_at -> Nullable<Timestamp>,
+        leader_approved_by -> Nullable<Text>,
+        leader_approved_at -> Nullable<Timestamp>,
+        paid_by -> Nullable<Text>,
+        paid_at -> Nullable<Timestamp>,
+        payment_reference -> Nullable<Text>,
+        rejected_by -> Nullable<Text>,
+        rejected_at -> Nullable<Timestamp>,
+        rejection_reason -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attendance_records (id) {
+        id -> Text,
+        class_id -> Text,
+        session_id -> Text,
+        enrolment_id -> Text,
+        status -> Text,
+        note -> Nullable<Text>,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    leave_requests (id) {
+        id -> Text,
+        enrolment_id -> Text,
+        session_id -> Text,
+        organisation_id -> Nullable<Text>,
+        reason -> Text,
+        status -> Text,
+        filed_by -> Text,
+        filed_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_reason -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sittings (id) {
+        id -> Text,
+        class_id -> Text,
+        kind -> Text,
+        held_on -> Date,
+        starts_at -> Time,
+        place -> Text,
+        status -> Text,
+        version -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    exam_registrations (id) {
+        id -> Text,
+        sitting_id -> Text,
+        enrolment_id -> Text,
+        person_id -> Text,
+        attempt -> Integer,
+        charged -> Bool,
+        status -> Text,
+        theory_score -> Nullable<Integer>,
+        practical_score -> Nullable<Integer>,
+        passed -> Nullable<Bool>,
+        result_entered_by -> Nullable<Text>,
+        result_entered_at -> Nullable<Timestamp>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sanctions (id) {
+        id -> Text,
+        sitting_id -> Text,
+        registration_id -> Text,
+        person_id -> Text,
+        organisation_id -> Nullable<Text>,
+        offence -> Text,
+        outcome -> Text,
+        rule -> Text,
+        description -> Text,
+        evidence_reference -> Text,
+        invigilator_user_id -> Text,
+        occurred_at -> Timestamp,
+        ban_id -> Nullable<Text>,
+        employer_notified_at -> Nullable<Timestamp>,
+        status -> Text,
+        withdrawn_by -> Nullable<Text>,
+        withdrawn_at -> Nullable<Timestamp>,
+        withdrawal_reason -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    misconduct_entries (id) {
+        id -> Text,
+        person_id -> Nullable<Text>,
+        organisation_id -> Nullable<Text>,
+        offence -> Text,
+        sanction_summary -> Text,
+        starts_on -> Date,
+        ends_on -> Nullable<Date>,
+        sanction_id -> Nullable<Text>,
+        status -> Text,
+        withdrawal_reason -> Nullable<Text>,
+        withdrawn_at -> Nullable<Timestamp>,
+        published_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(people -> organisations (organisation_id));
 diesel::joinable!(account_changes -> organisations (organisation_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
@@ -410,6 +553,10 @@ diesel::joinable!(class_sessions -> classes (class_id));
 diesel::joinable!(class_teachers -> classes (class_id));
 diesel::joinable!(deferrals -> enrolments (enrolment_id));
 diesel::joinable!(substitutions -> enrolments (enrolment_id));
+diesel::joinable!(refunds -> enrolments (enrolment_id));
+diesel::joinable!(exam_registrations -> sittings (sitting_id));
+diesel::joinable!(sittings -> classes (class_id));
+diesel::joinable!(sanctions -> exam_registrations (registration_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
@@ -436,4 +583,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     bans,
     deferrals,
     substitutions,
+    refunds,
+    attendance_records,
+    leave_requests,
+    sittings,
+    exam_registrations,
+    sanctions,
+    misconduct_entries,
 );

@@ -2,6 +2,7 @@
 //! and is registered with `.service(...)`, so a route cannot exist without a spec entry.
 
 pub mod account_changes;
+pub mod attendance;
 pub mod audit_events;
 pub mod auth;
 pub mod bans;
@@ -18,6 +19,9 @@ pub mod organisations;
 pub mod people;
 pub mod plans;
 pub mod programs;
+pub mod refunds;
+pub mod sanctions;
+pub mod sittings;
 pub mod substitutions;
 pub mod teachers;
 pub mod users;
@@ -67,4 +71,9 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .configure(bans::configure)
         .configure(deferrals::configure)
         .configure(substitutions::configure);
+    // Refunds, attendance, exams and discipline (SPEC §5 to §8).
+    cfg.configure(refunds::configure)
+        .configure(attendance::configure)
+        .configure(sittings::configure)
+        .configure(sanctions::configure);
 }

@@ -1,0 +1,1 @@
+//! Attendance and leave (ATT-1 to ATT-3).

@@ -1,0 +1,1 @@
+//! Exam discipline: offences, sanctions and bans (DSC-1 to DSC-5).

@@ -1,0 +1,1 @@
+//! Exams: components, eligibility, retakes and results (EXM-1 to EXM-5).

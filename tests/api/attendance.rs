@@ -1,0 +1,1 @@
+//! HTTP tests for attendance (issue 4).

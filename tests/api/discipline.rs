@@ -1,0 +1,1 @@
+//! HTTP tests for discipline (issue 4).

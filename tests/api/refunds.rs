@@ -1,0 +1,1 @@
+//! HTTP tests for refunds (issue 4).
