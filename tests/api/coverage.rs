@@ -242,6 +242,15 @@ struct Tenants {
     deferral: String,
     /// Org A's substitution on its first enrolment (DEF-3).
     substitution: String,
+    /// Org A's exam sanction: a cheating warning of a fifth person's
+    /// registration in a sitting held on the start day (DSC-1).
+    sanction: String,
+    /// Org A's leave request for the deferral's (still paid) enrolment (ATT-2).
+    leave_request: String,
+    /// Association data (EXM-5): an exam sitting of the class, read by every role.
+    sitting: String,
+    /// Org A's personal refund of a fourth person's deferred enrolment (REF-2).
+    refund: String,
 }
 
 fn tenants(app: &TestApp, admin: &str) -> Tenants {
@@ -295,6 +304,9 @@ fn tenants(app: &TestApp, admin: &str) -> Tenants {
     let (enrolment, notification, ban) =
         enrolment_fixtures(app, admin, &a, &person.id(), &class.id());
     let (deferral, substitution) = deferral_fixtures(app, admin, &a, &enrolment, &class.id());
+    let (leave_request, sitting) = attendance_fixtures(app, admin, &a, &class.id(), &deferral);
+    let refund = refund_fixture(app, admin, &a, &class.id());
+    let sanction = sanction_fixture(app, admin, &a, &class.id());
     Tenants {
         a,
         b,
@@ -310,7 +322,153 @@ fn tenants(app: &TestApp, admin: &str) -> Tenants {
         ban,
         deferral,
         substitution,
+        refund,
+        leave_request,
+        sitting,
+        sanction,
     }
+}
+
+/// Org A's sanction (DSC-1): a fifth person's paid enrolment registered for a
+/// sitting of the class held today (the clock's start day in Asia/Shanghai),
+/// and a cheating incident recorded by the administrator (a warning).
+fn sanction_fixture(app: &TestApp, admin: &str, a: &OrgFixture, class: &str) -> String {
+    let finance = app.create_user(admin, "coverage.sanctions", "finance", None);
+    let person = app.create_person(&a.filler, "Sun Qi", &valid_id_number(41), None);
+    person.assert_status(201);
+    let paid = app.post(
+        "/api/v1/enrolments",
+        Some(&a.filler),
+        json!({"class_id": class, "person_id": person.id(), "submit": true}),
+    );
+    paid.assert_status(201);
+    let paid = paid.id();
+    for (token, action) in [(a.reviewer.as_str(), "approve"), (admin, "confirm")] {
+        app.post(
+            &format!("/api/v1/enrolments/{paid}/{action}"),
+            Some(token),
+            json!({}),
+        )
+        .assert_status(200);
+    }
+    app.post(
+        &format!("/api/v1/enrolments/{paid}/payments"),
+        Some(&finance),
+        json!({"amount_fen": 150, "reference": "COV-SANCTION"}),
+    )
+    .assert_status(201);
+    let today = (guild_tests::start_time() + chrono::Duration::hours(8))
+        .date_naive()
+        .to_string();
+    let sitting = app.post(
+        "/api/v1/sittings",
+        Some(admin),
+        json!({"class_id": class, "kind": "first", "held_on": today, "starts_at": "09:00", "place": "Room 2"}),
+    );
+    sitting.assert_status(201);
+    let registered = app.post(
+        &format!("/api/v1/sittings/{}/registrations", sitting.id()),
+        Some(admin),
+        json!({"enrolment_ids": [paid]}),
+    );
+    registered.assert_status(201);
+    let registration = registered.body["registered"][0]["id"]
+        .as_str()
+        .expect("a registration")
+        .to_owned();
+    let sanction = app.post(
+        &format!("/api/v1/sittings/{}/incidents", sitting.id()),
+        Some(admin),
+        json!({"registration_id": registration, "offence": "cheating", "description": "coverage", "evidence_reference": "COV-CCTV"}),
+    );
+    sanction.assert_status(201);
+    sanction.id()
+}
+
+/// Org A's leave request (ATT-2), filed by its reviewer for the paid
+/// enrolment of `deferral` for a session added to the class, and an exam
+/// sitting of the class (EXM-5).
+fn attendance_fixtures(
+    app: &TestApp,
+    admin: &str,
+    a: &OrgFixture,
+    class: &str,
+    deferral: &str,
+) -> (String, String) {
+    let r = app.patch(
+        &format!("/api/v1/classes/{class}"),
+        Some(admin),
+        json!({"sessions": [{"session_date": "2027-03-01", "starts_at": "09:00", "ends_at": "12:00", "topic": "Coverage"}]}),
+    );
+    r.assert_status(200);
+    let session = r.body["sessions"][0]["id"]
+        .as_str()
+        .expect("a session")
+        .to_owned();
+    let deferral = app.get(&format!("/api/v1/deferrals/{deferral}"), Some(admin));
+    deferral.assert_status(200);
+    let leave = app.post(
+        "/api/v1/leave-requests",
+        Some(&a.reviewer),
+        json!({"enrolment_id": deferral.body["enrolment_id"], "session_id": session, "reason": "coverage"}),
+    );
+    leave.assert_status(201);
+    let sitting = app.post(
+        "/api/v1/sittings",
+        Some(admin),
+        json!({"class_id": class, "kind": "first", "held_on": "2027-03-02", "starts_at": "09:00", "place": "Room 1"}),
+    );
+    sitting.assert_status(201);
+    (leave.id(), sitting.id())
+}
+
+/// Org A's personal refund (REF-2): a fourth person's paid enrolment, deferred
+/// (filed by its reviewer, approved by the administrator), then the refund
+/// requested by its reviewer.
+fn refund_fixture(app: &TestApp, admin: &str, a: &OrgFixture, class: &str) -> String {
+    let finance = app.create_user(admin, "coverage.refunds", "finance", None);
+    let person = app.create_person(&a.filler, "Zhao Liu", &valid_id_number(4), None);
+    person.assert_status(201);
+    let paid = app.post(
+        "/api/v1/enrolments",
+        Some(&a.filler),
+        json!({"class_id": class, "person_id": person.id(), "submit": true}),
+    );
+    paid.assert_status(201);
+    let paid = paid.id();
+    for (token, action) in [(a.reviewer.as_str(), "approve"), (admin, "confirm")] {
+        app.post(
+            &format!("/api/v1/enrolments/{paid}/{action}"),
+            Some(token),
+            json!({}),
+        )
+        .assert_status(200);
+    }
+    app.post(
+        &format!("/api/v1/enrolments/{paid}/payments"),
+        Some(&finance),
+        json!({"amount_fen": 150, "reference": "COV-2"}),
+    )
+    .assert_status(201);
+    let deferral = app.post(
+        "/api/v1/deferrals",
+        Some(&a.reviewer),
+        json!({"enrolment_id": paid, "letter_reference": "COV-LETTER-2", "reason": "coverage"}),
+    );
+    deferral.assert_status(201);
+    app.post(
+        &format!("/api/v1/deferrals/{}/approve", deferral.id()),
+        Some(admin),
+        json!({}),
+    )
+    .assert_status(200);
+    let refund = app.post(
+        "/api/v1/refunds",
+        Some(&a.reviewer),
+        json!({"enrolment_id": paid, "reason": "coverage"}),
+    );
+    refund.assert_status(201);
+    refund.id()
 }
 
 /// Org A's deferral (filed by its reviewer for a second person's paid
@@ -417,6 +575,10 @@ fn real_id<'a>(t: &'a Tenants, op: &Operation) -> &'a str {
         ("/api/v1/bans/{", &t.ban),
         ("/api/v1/deferrals/{", &t.deferral),
         ("/api/v1/substitutions/{", &t.substitution),
+        ("/api/v1/sanctions/{", &t.sanction),
+        ("/api/v1/leave-requests/{", &t.leave_request),
+        ("/api/v1/sittings/{", &t.sitting),
+        ("/api/v1/refunds/{", &t.refund),
     ];
     prefixes
         .iter()
@@ -444,7 +606,18 @@ const SHARED_READS: &[&str] = &["/api/v1/programs/{", "/api/v1/public/plans/{"];
 /// The waiting list (CLS-3) answers every organisation 200 for any real class:
 /// it filters the entries to the caller's own organisation, so org B sees the
 /// class's capacity and seat counts (as on GET /classes/{id}) and an empty list.
-const SHARED_EXACT_READS: &[&str] = &["/api/v1/classes/{id}", "/api/v1/classes/{id}/waiting-list"];
+///
+/// The attendance sheet (ATT-1) and the results (EXM-5) of a class likewise
+/// answer every organisation 200, with only its own trainees' rows (none for
+/// org B). A sitting (EXM-5) is association data: its time and place are
+/// read by every role, without any trainee's data.
+const SHARED_EXACT_READS: &[&str] = &[
+    "/api/v1/classes/{id}",
+    "/api/v1/classes/{id}/waiting-list",
+    "/api/v1/classes/{id}/attendance",
+    "/api/v1/classes/{id}/results",
+    "/api/v1/sittings/{id}",
+];
 
 fn is_shared_read(op: &Operation) -> bool {
     op.method == Method::GET
@@ -578,8 +751,8 @@ backend_tests! {
     fn lists_hold_nothing_of_another_organisation(app: TestApp) {
         let admin = app.admin();
         let t = tenants(&app, &admin);
-        let a_ids = [t.a.id.as_str(), t.a.filler_id.as_str(), t.a.reviewer_id.as_str(), t.person.as_str(), t.account_change.as_str(), t.enrolment.as_str(), t.notification.as_str(), t.deferral.as_str(), t.substitution.as_str()];
-        for path in ["/api/v1/organisations", "/api/v1/users", "/api/v1/people", "/api/v1/account-changes", "/api/v1/audit-events", "/api/v1/enrolments", "/api/v1/notifications", "/api/v1/deferrals", "/api/v1/substitutions"] {
+        let a_ids = [t.a.id.as_str(), t.a.filler_id.as_str(), t.a.reviewer_id.as_str(), t.person.as_str(), t.account_change.as_str(), t.enrolment.as_str(), t.notification.as_str(), t.deferral.as_str(), t.substitution.as_str(), t.refund.as_str(), t.leave_request.as_str(), t.sanction.as_str()];
+        for path in ["/api/v1/organisations", "/api/v1/users", "/api/v1/people", "/api/v1/account-changes", "/api/v1/audit-events", "/api/v1/enrolments", "/api/v1/notifications", "/api/v1/deferrals", "/api/v1/substitutions", "/api/v1/refunds", "/api/v1/leave-requests", "/api/v1/sanctions"] {
             for token in [&t.b.filler, &t.b.reviewer] {
                 let items = Value::Array(app.list_all(path, token)).to_string();
                 for id in a_ids {

@@ -9,6 +9,9 @@ wire_enum! {
     pub enum NoticeKind("notice_kind") {
         /// A part-time teacher was dismissed (TCH-2).
         TeacherDismissal => "teacher_dismissal",
+        /// A sanction listed in the public misconduct register was withdrawn
+        /// by a training head (DSC-5).
+        MisconductWithdrawal => "misconduct_withdrawal",
     }
 }
 
@@ -31,5 +34,10 @@ mod tests {
         assert_wire_enums!(NoticeKind);
         // rule TCH-2
         assert_eq!(NoticeKind::TeacherDismissal.as_str(), "teacher_dismissal");
+        // rule DSC-5
+        assert_eq!(
+            NoticeKind::MisconductWithdrawal.as_str(),
+            "misconduct_withdrawal"
+        );
     }
 }

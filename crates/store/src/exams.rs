@@ -1,10 +1,13 @@
 //! Exam sittings, registrations and results (EXM-1 to EXM-5).
+//!
+//! The meaning of an `exam_registrations` row (attempt, charged, status,
+//! scores, passed) is documented in `guild_domain::exam`.
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
 
-use crate::schema::{exam_registrations, sittings};
-use crate::{DbConn, StoreError};
+use crate::schema::{classes, exam_registrations, sittings};
+use crate::{DbConn, Page, StoreError, page_of};
 
 /// One `sittings` row.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
@@ -127,4 +130,93 @@ pub fn update_registration(
             table: "exam_registrations",
         })
     }
+}
+
+/// Lists sittings (optionally of one class) in id (creation) order after `after`.
+pub fn list(
+    conn: &mut DbConn,
+    class_id: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Page<SittingRow>, StoreError> {
+    let mut query = sittings::table.select(SittingRow::as_select()).into_boxed();
+    if let Some(v) = class_id {
+        query = query.filter(sittings::class_id.eq(v.to_owned()));
+    }
+    if let Some(after) = after {
+        query = query.filter(sittings::id.gt(after.to_owned()));
+    }
+    let rows = query
+        .order(sittings::id.asc())
+        .limit(limit + 1)
+        .load(conn)?;
+    Ok(page_of(rows, limit, |r| r.id.clone()))
+}
+
+/// The enrolment's registrations in attempt order (EXM-3).
+pub fn registrations_for_enrolment(
+    conn: &mut DbConn,
+    enrolment_id: &str,
+) -> Result<Vec<ExamRegistrationRow>, StoreError> {
+    Ok(exam_registrations::table
+        .filter(exam_registrations::enrolment_id.eq(enrolment_id))
+        .order((
+            exam_registrations::attempt.asc(),
+            exam_registrations::id.asc(),
+        ))
+        .select(ExamRegistrationRow::as_select())
+        .load(conn)?)
+}
+
+/// Every registration of every sitting of the class, with its sitting, in
+/// sitting then registration order (EXM-5).
+pub fn registrations_for_class(
+    conn: &mut DbConn,
+    class_id: &str,
+) -> Result<Vec<(ExamRegistrationRow, SittingRow)>, StoreError> {
+    Ok(exam_registrations::table
+        .inner_join(sittings::table)
+        .filter(sittings::class_id.eq(class_id))
+        .order((sittings::id.asc(), exam_registrations::id.asc()))
+        .select((ExamRegistrationRow::as_select(), SittingRow::as_select()))
+        .load(conn)?)
+}
+
+/// How many registrations the sitting has.
+pub fn registration_count(conn: &mut DbConn, sitting_id: &str) -> Result<i64, StoreError> {
+    Ok(exam_registrations::table
+        .filter(exam_registrations::sitting_id.eq(sitting_id))
+        .count()
+        .get_result(conn)?)
+}
+
+/// When and by whom the class's results were last published (EXM-5); the
+/// columns are not part of `ClassRow`, so class updates never touch them.
+pub fn results_published(
+    conn: &mut DbConn,
+    class_id: &str,
+) -> Result<Option<(NaiveDateTime, Option<String>)>, StoreError> {
+    let row: Option<(Option<NaiveDateTime>, Option<String>)> = classes::table
+        .find(class_id)
+        .select((classes::results_published_at, classes::results_published_by))
+        .first(conn)
+        .optional()?;
+    Ok(row.and_then(|(at, by)| at.map(|at| (at, by))))
+}
+
+/// Records the publication of the class's results (EXM-5); the archive clock
+/// (ARC-2) runs from `results_published_at`.
+pub fn set_results_published(
+    conn: &mut DbConn,
+    class_id: &str,
+    at: NaiveDateTime,
+    by: &str,
+) -> Result<(), StoreError> {
+    diesel::update(classes::table.find(class_id))
+        .set((
+            classes::results_published_at.eq(Some(at)),
+            classes::results_published_by.eq(Some(by)),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
