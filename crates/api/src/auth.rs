@@ -160,6 +160,36 @@ pub fn sha256_hex(value: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Roles that may read enrolment records and what hangs off them (deferrals,
+/// substitutions, refunds): each then sees only those it may (organisations
+/// their own, trainees their own, association staff and the authority all).
+pub const ENROLMENT_READERS: &[Role] = &[
+    Role::Admin,
+    Role::TrainingOfficer,
+    Role::TrainingHead,
+    Role::Finance,
+    Role::Leader,
+    Role::Authority,
+    Role::OrgFiller,
+    Role::OrgReviewer,
+    Role::Trainee,
+];
+
+/// [`ENROLMENT_READERS`] plus teachers, for the records of a class's teaching
+/// (attendance, sittings, sanctions); teachers see only their own classes'.
+pub const CLASS_RECORD_READERS: &[Role] = &[
+    Role::Admin,
+    Role::TrainingOfficer,
+    Role::TrainingHead,
+    Role::Finance,
+    Role::Leader,
+    Role::Authority,
+    Role::OrgFiller,
+    Role::OrgReviewer,
+    Role::Trainee,
+    Role::Teacher,
+];
+
 /// The authenticated caller, loaded from the database on every request so a
 /// disabled account or a revoked token is refused at once.
 #[derive(Debug, Clone)]

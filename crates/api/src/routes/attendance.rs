@@ -43,7 +43,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::audit::{self, Actor, Change};
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, CLASS_RECORD_READERS};
 use crate::error::{ApiError, ApiResult, FieldProblem};
 use crate::extract::{PageParams, Paged, RequestContext, etag, parse_stored, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
@@ -51,23 +51,6 @@ use crate::routes::enrolments_service as service;
 use crate::routes::organisations::Reason;
 use crate::routes::users::stored_uuid;
 use crate::state::AppState;
-
-/// Roles that may read leave requests, attendance sheets and eligibility at
-/// all; each sees what its scope allows (organisations their own trainees,
-/// trainees themselves, teachers their classes, association staff and the
-/// authority all).
-pub const READERS: &[Role] = &[
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-    Role::Finance,
-    Role::Leader,
-    Role::Authority,
-    Role::Teacher,
-    Role::OrgFiller,
-    Role::OrgReviewer,
-    Role::Trainee,
-];
 
 /// Roles that may file a leave request (ATT-2); the domain narrows it to the
 /// trainee's own, the organisation's own, or training staff.
@@ -994,7 +977,7 @@ pub async fn sheet(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    user.require(READERS)?;
+    user.require(CLASS_RECORD_READERS)?;
     let id = id.into_inner().to_string();
     let view = state
         .run(move |s| s.store.read(|c| sheet_in_tx(c, &user, &id)))
@@ -1019,7 +1002,7 @@ pub async fn get_eligibility(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    user.require(READERS)?;
+    user.require(CLASS_RECORD_READERS)?;
     let id = id.into_inner().to_string();
     let view = state
         .run(move |s| {
@@ -1045,7 +1028,7 @@ pub async fn list_leave(
     user: AuthUser,
     q: web::Query<LeaveQuery>,
 ) -> ApiResult<HttpResponse> {
-    user.require(READERS)?;
+    user.require(CLASS_RECORD_READERS)?;
     let q = q.into_inner();
     let page = PageParams::parse(q.limit, q.cursor.as_deref())?;
     let mut filter = LeaveFilter {
@@ -1139,7 +1122,7 @@ pub async fn get_leave(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    user.require(READERS)?;
+    user.require(CLASS_RECORD_READERS)?;
     let id = id.into_inner().to_string();
     let view = state
         .run(move |s| {

@@ -25,7 +25,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::audit::{self, Actor, Change};
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, ENROLMENT_READERS};
 use crate::error::{ApiError, ApiResult, FieldProblem};
 use crate::extract::{PageParams, Paged, RequestContext, etag, parse_stored, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
@@ -37,19 +37,6 @@ use crate::state::AppState;
 
 /// Training staff: confirm enrolments, send class notices (ENR-1).
 pub const TRAINING_STAFF: &[Role] = &[Role::Admin, Role::TrainingOfficer, Role::TrainingHead];
-
-/// Roles that may read enrolments at all (each sees only what [`service::can_see`] allows).
-const ENROLMENT_READERS: &[Role] = &[
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-    Role::Finance,
-    Role::Leader,
-    Role::Authority,
-    Role::OrgFiller,
-    Role::OrgReviewer,
-    Role::Trainee,
-];
 
 /// Roles that may create enrolments: organisation accounts for their own
 /// organisation's people, trainees for themselves, training staff on behalf.

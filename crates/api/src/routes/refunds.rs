@@ -52,7 +52,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::audit::{self, Actor, Change};
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, ENROLMENT_READERS};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{PageParams, Paged, RequestContext, etag, parse_stored, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
@@ -60,21 +60,6 @@ use crate::routes::enrolments_service as service;
 use crate::routes::organisations::Reason;
 use crate::routes::users::stored_uuid;
 use crate::state::AppState;
-
-/// Roles that may read refunds at all; each sees those of the enrolments it
-/// may see ([`service::can_see`]): organisations their own, trainees their
-/// own, association staff and the authority all.
-pub const READERS: &[Role] = &[
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-    Role::Finance,
-    Role::Leader,
-    Role::Authority,
-    Role::OrgFiller,
-    Role::OrgReviewer,
-    Role::Trainee,
-];
 
 /// Notification kinds written by refunds.
 pub mod kinds {
@@ -682,7 +667,7 @@ pub async fn list(
     user: AuthUser,
     q: web::Query<RefundQuery>,
 ) -> ApiResult<HttpResponse> {
-    user.require(READERS)?;
+    user.require(ENROLMENT_READERS)?;
     let q = q.into_inner();
     let page = PageParams::parse(q.limit, q.cursor.as_deref())?;
     let mut filter = RefundFilter {
@@ -804,7 +789,7 @@ pub async fn get(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    user.require(READERS)?;
+    user.require(ENROLMENT_READERS)?;
     let id = id.into_inner().to_string();
     let view = state
         .run(move |s| {

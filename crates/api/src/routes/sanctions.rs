@@ -47,7 +47,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::audit::{self, Actor, Change};
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, CLASS_RECORD_READERS};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{PageParams, Paged, RequestContext, etag, parse_stored, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, PublicErrors, ReadErrors};
@@ -65,20 +65,6 @@ pub mod kinds {
     /// The employer is told that sanction was withdrawn (DSC-5).
     pub const MISCONDUCT_WITHDRAWN: &str = "misconduct_withdrawn";
 }
-
-/// Roles that read every sanction.
-const SANCTION_READERS: &[Role] = &[
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-    Role::Finance,
-    Role::Leader,
-    Role::Authority,
-    Role::OrgFiller,
-    Role::OrgReviewer,
-    Role::Trainee,
-    Role::Teacher,
-];
 
 /// The ban imposed with a sanction (DSC-2, DSC-3).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -746,7 +732,7 @@ pub async fn list(
     user: AuthUser,
     q: web::Query<SanctionQuery>,
 ) -> ApiResult<HttpResponse> {
-    user.require(SANCTION_READERS)?;
+    user.require(CLASS_RECORD_READERS)?;
     let q = q.into_inner();
     let page = PageParams::parse(q.limit, q.cursor.as_deref())?;
     let mut filter = scoped_filter(&user);
@@ -792,7 +778,7 @@ pub async fn get(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    user.require(SANCTION_READERS)?;
+    user.require(CLASS_RECORD_READERS)?;
     let id = id.into_inner().to_string();
     let view = state
         .run(move |s| {

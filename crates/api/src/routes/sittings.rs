@@ -45,7 +45,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::audit::{self, Actor, Change};
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, CLASS_RECORD_READERS};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldProblem, Problem, problem_response};
 use crate::extract::{PageParams, Paged, RequestContext, etag, parse_stored, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
@@ -64,20 +64,6 @@ pub const RESULT_ENTERERS: &[Role] = &[
     Role::TrainingOfficer,
     Role::TrainingHead,
     Role::Teacher,
-];
-
-/// Who reads sittings and results (each within its scope).
-pub const READERS: &[Role] = &[
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-    Role::Finance,
-    Role::Leader,
-    Role::Authority,
-    Role::Teacher,
-    Role::OrgFiller,
-    Role::OrgReviewer,
-    Role::Trainee,
 ];
 
 /// An exam sitting of a class.
@@ -781,7 +767,7 @@ pub async fn list(
     user: AuthUser,
     q: web::Query<SittingQuery>,
 ) -> ApiResult<HttpResponse> {
-    user.require(READERS)?;
+    user.require(CLASS_RECORD_READERS)?;
     let q = q.into_inner();
     let page = PageParams::parse(q.limit, q.cursor.as_deref())?;
     let class_id = q.class_id.map(|c| c.to_string());
@@ -856,7 +842,7 @@ pub async fn get(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    user.require(READERS)?;
+    user.require(CLASS_RECORD_READERS)?;
     let id = id.into_inner().to_string();
     let view = state
         .run(move |s| {
@@ -1001,7 +987,7 @@ pub async fn class_results(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    user.require(READERS)?;
+    user.require(CLASS_RECORD_READERS)?;
     let id = id.into_inner().to_string();
     let view = state
         .run(move |s| {

@@ -41,11 +41,10 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::audit::{self, Actor, Change};
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, ENROLMENT_READERS};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{PageParams, Paged, RequestContext, etag, parse_stored, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
-use crate::routes::deferrals::READERS;
 use crate::routes::enrolments_service as service;
 use crate::routes::organisations::Reason;
 use crate::routes::users::stored_uuid;
@@ -470,7 +469,7 @@ pub async fn list(
     user: AuthUser,
     q: web::Query<SubstitutionQuery>,
 ) -> ApiResult<HttpResponse> {
-    user.require(READERS)?;
+    user.require(ENROLMENT_READERS)?;
     let q = q.into_inner();
     let page = PageParams::parse(q.limit, q.cursor.as_deref())?;
     let mut filter = SubstitutionFilter {
@@ -564,7 +563,7 @@ pub async fn get(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    user.require(READERS)?;
+    user.require(ENROLMENT_READERS)?;
     let id = id.into_inner().to_string();
     let view = state
         .run(move |s| {
