@@ -182,8 +182,14 @@ backend_tests! {
         assert!(retry > 0 && retry <= 900, "Retry-After in seconds: {:?}", r.header("retry-after"));
         // Other accounts are not affected.
         app.try_login("admin", ADMIN_PASSWORD).assert_status(200);
+        // Retry-After counts down to the oldest failure leaving the window.
+        app.clock().advance(Duration::minutes(10));
+        let r = app.try_login("clerk.one", USER_PASSWORD);
+        r.assert_rule(429, "too_many_requests", "ACC-5");
+        let retry: i64 = r.header("retry-after").parse().unwrap_or(0);
+        assert!((299..=300).contains(&retry), "Retry-After after 10 minutes: {retry}");
         // After the window the right password works again.
-        app.clock().advance(Duration::minutes(15) + Duration::seconds(1));
+        app.clock().advance(Duration::minutes(5) + Duration::seconds(1));
         app.try_login("clerk.one", USER_PASSWORD).assert_status(200);
     }
 

@@ -166,6 +166,30 @@ impl LoginThrottle {
     pub fn window_start(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         now - self.window
     }
+
+    /// Whole seconds until a throttled caller may try again (ACC-5): the
+    /// oldest counted failure must leave the window. At least one second.
+    pub fn retry_after(&self, oldest_counted_failure: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
+        (oldest_counted_failure + self.window - now)
+            .num_seconds()
+            .max(1)
+    }
+}
+
+#[cfg(test)]
+mod retry_tests {
+    use super::*;
+    use chrono::{Duration, TimeZone};
+
+    #[test]
+    fn retry_after_counts_down_to_the_oldest_failure_leaving_the_window() {
+        // rule ACC-5
+        let t = LoginThrottle::default();
+        let oldest = Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap();
+        assert_eq!(t.retry_after(oldest, oldest + Duration::minutes(5)), 600);
+        assert_eq!(t.retry_after(oldest, oldest + Duration::seconds(899)), 1);
+        assert_eq!(t.retry_after(oldest, oldest + Duration::minutes(20)), 1);
+    }
 }
 
 #[cfg(test)]

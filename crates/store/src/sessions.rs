@@ -126,6 +126,25 @@ pub fn count_login_failures(
     Ok((by_account, by_address))
 }
 
+/// The oldest failed login since `since` for an account name or an address
+/// (whichever is older), to tell a throttled caller when to retry (ACC-5).
+pub fn oldest_login_failure(
+    conn: &mut DbConn,
+    username: &str,
+    address: &str,
+    since: NaiveDateTime,
+) -> Result<Option<NaiveDateTime>, StoreError> {
+    Ok(login_failures::table
+        .filter(
+            login_failures::username
+                .eq(username)
+                .or(login_failures::address.eq(address)),
+        )
+        .filter(login_failures::created_at.ge(since))
+        .select(diesel::dsl::min(login_failures::created_at))
+        .first::<Option<NaiveDateTime>>(conn)?)
+}
+
 /// Forgets an account's failures after a successful login.
 pub fn clear_login_failures(conn: &mut DbConn, username: &str) -> Result<(), StoreError> {
     diesel::delete(login_failures::table.filter(login_failures::username.eq(username)))

@@ -144,8 +144,14 @@ pub async fn login(
             })?;
             let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
             if let Err(refusal) = throttle.check(count(by_account), count(by_address)) {
+                let since = throttle.window_start(now).naive_utc();
+                let oldest = s
+                    .store
+                    .read(|c| sessions::oldest_login_failure(c, &username, &ctx.address, since))?;
                 return Ok(LoginOutcome::Failed(ApiError::Throttled {
-                    retry_after: throttle.window.num_seconds(),
+                    retry_after: oldest.map_or(throttle.window.num_seconds(), |t| {
+                        throttle.retry_after(t.and_utc(), now)
+                    }),
                     detail: refusal.detail,
                     rule: refusal.rule,
                 }));
