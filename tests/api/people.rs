@@ -192,6 +192,31 @@ backend_tests! {
         assert_eq!(app.list_all("/api/v1/people", &admin).len(), 1);
     }
 
+    // rules PPL-3, ACC-2: after a change of employer the association moves the
+    // person; the new organisation then links to the same record and the old one
+    // no longer sees it. Organisation users cannot move people themselves.
+    fn association_staff_move_a_person_to_a_new_employer(app: TestApp) {
+        let admin = app.admin();
+        let a = app.org_with_accounts(&admin, "alpha");
+        let b = app.org_with_accounts(&admin, "beta");
+        let id_number = valid_id_number(33);
+        let created = app.create_person(&a.filler, "Wang Wu", &id_number, None);
+        created.assert_status(201);
+        let person = created.id();
+        let path = format!("/api/v1/people/{person}");
+        app.patch(&path, Some(&a.reviewer), json!({"organisation_id": b.id}))
+            .assert_problem(422, "validation_failed");
+        let r = app.patch(&path, Some(&admin), json!({"organisation_id": b.id}));
+        r.assert_status(200);
+        assert_eq!(r.body["organisation_id"], b.id.as_str());
+        let r = app.create_person(&b.filler, "Wang Wu", &id_number, None);
+        r.assert_status(200);
+        assert_eq!(r.id(), person, "the same record, no duplicate");
+        app.get(&path, Some(&a.filler)).assert_problem(404, "not_found");
+        app.patch(&path, Some(&admin), json!({"organisation_id": uuid::Uuid::new_v4()}))
+            .assert_problem(422, "validation_failed");
+    }
+
     fn person_fields_are_validated(app: TestApp) {
         let admin = app.admin();
         let base = json!({"name": "Li", "gender": "female", "id_type": "resident_id", "id_number": valid_id_number(41)});

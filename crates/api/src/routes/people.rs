@@ -158,6 +158,10 @@ pub struct UpdatePerson {
     pub name: Option<String>,
     /// Gender.
     pub gender: Option<Gender>,
+    /// Move the person to this organisation, e.g. after a change of employer
+    /// (association staff only). This is how a person registered with one
+    /// organisation becomes visible to another (PPL-3, ACC-2).
+    pub organisation_id: Option<Uuid>,
     /// Kind of ID document (association staff only).
     pub id_type: Option<IdType>,
     /// ID number (association staff only).
@@ -504,6 +508,13 @@ pub async fn update(
     validate(&*body)?;
     let id = id.into_inner();
     let body = body.into_inner();
+    if body.organisation_id.is_some() && !user.role.is_training_staff() {
+        return Err(ApiError::field(
+            "organisation_id",
+            "not_allowed",
+            "only association staff can move a person to another organisation",
+        ));
+    }
     if (body.id_type.is_some() || body.id_number.is_some()) && !user.role.is_training_staff() {
         return Err(ApiError::field(
             "id_number",
@@ -570,6 +581,12 @@ pub async fn update(
                 }
                 if let Some(v) = body.skill_certificate_issued_on {
                     row.skill_certificate_issued_on = Some(v);
+                }
+                if let Some(org) = body.organisation_id {
+                    let org = guild_store::organisations::find(c, &org.to_string())?.ok_or_else(
+                        || ApiError::field("organisation_id", "unknown", "no such organisation"),
+                    )?;
+                    row.organisation_id = Some(org.id);
                 }
                 guild_store::people::update(c, &mut row, now.naive_utc())?;
                 audit_person(c, &caller, &ctx, now, "person.update", Some(&before), &row)?;
