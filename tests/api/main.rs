@@ -4,12 +4,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod account_changes;
+mod archives;
 mod attendance;
 mod audit;
 mod auth;
+mod ce_compliance;
+mod ce_register;
+mod certificate_requests;
+mod certificates;
 mod classes;
 mod conventions;
 mod coverage;
+mod credentials;
 mod deferrals;
 mod discipline;
 mod enrolments;

@@ -26,6 +26,8 @@ use serde_json::{Value, json};
 pub const ADMIN_PASSWORD: &str = "Guild-Root-2026";
 /// A password that satisfies the password rule for any test user name.
 pub const USER_PASSWORD: &str = "Correct-Horse-2026";
+/// The public base URL every test app is configured with (CRT-2).
+pub const PUBLIC_BASE_URL: &str = "https://verify.guild.test";
 /// The environment variable naming a PostgreSQL server for tests.
 pub const POSTGRES_URL_VAR: &str = "GUILD_TEST_POSTGRES_URL";
 /// When `1`, PostgreSQL tests fail instead of being skipped without a server.
@@ -323,6 +325,7 @@ impl TestApp {
             "GUILD_JWT_SECRET" => Some("test-secret-0123456789-abcdefghijklmnop".to_owned()),
             "GUILD_WORKERS" => Some("2".to_owned()),
             "GUILD_DB_POOL_SIZE" => Some("4".to_owned()),
+            "GUILD_PUBLIC_BASE_URL" => Some(PUBLIC_BASE_URL.to_owned()),
             _ => None,
         })
         .expect("test configuration is valid");

@@ -23,6 +23,12 @@ pub struct Config {
     pub public_base_url: String,
     /// `GUILD_WORKERS`: HTTP worker threads (default: one per core).
     pub workers: Option<usize>,
+    /// `GUILD_CE_GRACE_DAYS`: days after a validity period ends during which CE
+    /// completed within the period can still be recorded (CRT-4; default 90).
+    pub ce_grace_days: u32,
+    /// `GUILD_CARD_FEE_FEN`: the fee for a physical certificate card, in fen
+    /// (CRT-5; default 2000, i.e. 20 yuan).
+    pub card_fee_fen: i64,
 }
 
 /// A configured secret string that never prints.
@@ -37,6 +43,8 @@ impl std::fmt::Debug for Secret {
 
 /// The default database: a SQLite file under `./data/`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/guild.db";
+/// The default physical card fee (CRT-5): 20 yuan.
+pub const DEFAULT_CARD_FEE_FEN: i64 = 2000;
 /// The default listen address.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
@@ -82,6 +90,28 @@ impl Config {
                     .ok_or_else(|| format!("GUILD_WORKERS={v:?} must be a number from 1 to 256"))?,
             ),
         };
+        let ce_grace_days = match get("GUILD_CE_GRACE_DAYS") {
+            None => guild_domain::certificate::DEFAULT_CE_GRACE_DAYS,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n <= 3650)
+                .ok_or_else(|| {
+                    format!("GUILD_CE_GRACE_DAYS={v:?} must be a number from 0 to 3650")
+                })?,
+        };
+        let card_fee_fen = match get("GUILD_CARD_FEE_FEN") {
+            None => DEFAULT_CARD_FEE_FEN,
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (0..=100_000_000).contains(n))
+                .ok_or_else(|| {
+                    format!(
+                        "GUILD_CARD_FEE_FEN={v:?} must be a whole number of fen from 0 to 100000000"
+                    )
+                })?,
+        };
         let public_base_url = get("GUILD_PUBLIC_BASE_URL")
             .unwrap_or_else(|| format!("http://{bind}"))
             .trim_end_matches('/')
@@ -96,6 +126,8 @@ impl Config {
             time_zone,
             public_base_url,
             workers,
+            ce_grace_days,
+            card_fee_fen,
         })
     }
 }

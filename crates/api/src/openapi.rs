@@ -43,6 +43,10 @@ use crate::error::{ErrorCode, FieldProblem, PROBLEM_JSON, Problem};
         (name = "attendance", description = "Attendance per session and leave requests (ATT-1 to ATT-3)"),
         (name = "sittings", description = "Exam sittings, registration, results and retakes (EXM-1 to EXM-5)"),
         (name = "sanctions", description = "Exam discipline: incidents, sanctions, bans and the misconduct register (DSC-1 to DSC-5)"),
+        (name = "certificates", description = "Certificates, QR codes, signed credentials and continuing-education renewal (CRT-1 to CRT-4, CRT-8)"),
+        (name = "certificate-requests", description = "Reissue, change and cancellation requests, forgery reports (CRT-5 to CRT-7)"),
+        (name = "archives", description = "Class archives and the working-day calendar (ARC-1, ARC-2)"),
+        (name = "ce", description = "The continuing-education credit register: providers, activities, credits, compliance and statistics (CED-1 to CED-6)"),
         (name = "public", description = "Unauthenticated endpoints: published plans and public notices")
     )
 )]

@@ -8,8 +8,13 @@
 mod wire;
 
 pub mod account;
+pub mod archive;
 pub mod attendance;
 pub mod ban;
+pub mod calendar;
+pub mod ce;
+pub mod ce_compliance;
+pub mod certificate;
 pub mod class;
 pub mod clock;
 pub mod deferral;

@@ -2,14 +2,24 @@
 //! r2d2 pools and embedded migrations for SQLite and PostgreSQL.
 
 pub mod account_changes;
+pub mod archives;
 pub mod attendance;
 pub mod audit;
 pub mod bans;
+pub mod calendar;
+pub mod ce_activities;
+pub mod ce_credits;
+pub mod ce_providers;
+pub mod ce_requirements;
+pub mod certificate_ce;
+pub mod certificate_requests;
+pub mod certificates;
 pub mod classes;
 mod db;
 pub mod deferrals;
 pub mod enrolments;
 pub mod exams;
+pub mod forgery_reports;
 pub mod idempotency;
 pub mod ledger;
 pub mod notices;
@@ -22,6 +32,7 @@ pub mod refunds;
 pub mod sanctions;
 pub mod schema;
 pub mod sessions;
+pub mod signing_keys;
 pub mod substitutions;
 pub mod teachers;
 pub mod users;

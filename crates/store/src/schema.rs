@@ -539,6 +539,253 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    certificates (id) {
+        id -> Text,
+        number -> Text,
+        code -> Text,
+        person_id -> Text,
+        organisation_id -> Nullable<Text>,
+        holder_name -> Text,
+        program_id -> Text,
+        class_id -> Nullable<Text>,
+        enrolment_id -> Nullable<Text>,
+        registration_id -> Nullable<Text>,
+        issued_on -> Date,
+        validity_years -> Integer,
+        period_started_on -> Date,
+        valid_until -> Date,
+        renewals -> Integer,
+        status -> Text,
+        replaces_id -> Nullable<Text>,
+        superseded_by_id -> Nullable<Text>,
+        ended_at -> Nullable<Timestamp>,
+        end_reason -> Nullable<Text>,
+        issued_by -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    certificate_numbers (year) {
+        year -> Integer,
+        last_number -> Integer,
+    }
+}
+
+diesel::table! {
+    certificate_ce_records (id) {
+        id -> Text,
+        certificate_id -> Text,
+        person_id -> Text,
+        kind -> Text,
+        title -> Text,
+        hours -> Integer,
+        completed_on -> Date,
+        evidence_reference -> Nullable<Text>,
+        period_ended_on -> Date,
+        renewed_until -> Nullable<Date>,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    certificate_requests (id) {
+        id -> Text,
+        certificate_id -> Text,
+        kind -> Text,
+        organisation_id -> Nullable<Text>,
+        person_id -> Text,
+        reason -> Text,
+        new_holder_name -> Nullable<Text>,
+        new_organisation_id -> Nullable<Text>,
+        physical_card -> Bool,
+        card_fee_fen -> BigInt,
+        status -> Text,
+        filed_by -> Text,
+        filed_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decision_reason -> Nullable<Text>,
+        new_certificate_id -> Nullable<Text>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    forgery_reports (id) {
+        id -> Text,
+        person_id -> Nullable<Text>,
+        organisation_id -> Nullable<Text>,
+        claimed_number -> Nullable<Text>,
+        certificate_id -> Nullable<Text>,
+        description -> Text,
+        evidence_reference -> Text,
+        misconduct_entry_id -> Text,
+        reported_by -> Text,
+        reported_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    signing_keys (id) {
+        id -> Text,
+        algorithm -> Text,
+        public_key -> Text,
+        private_key -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    calendar_days (day) {
+        day -> Date,
+        kind -> Text,
+        name -> Text,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    archives (id) {
+        id -> Text,
+        class_id -> Text,
+        results_published_at -> Timestamp,
+        status -> Text,
+        completed_by -> Nullable<Text>,
+        completed_at -> Nullable<Timestamp>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    archive_documents (id) {
+        id -> Text,
+        archive_id -> Text,
+        kind -> Text,
+        reference -> Text,
+        note -> Nullable<Text>,
+        attached_by -> Text,
+        attached_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ce_providers (id) {
+        id -> Text,
+        organisation_id -> Text,
+        name -> Text,
+        region -> Text,
+        status -> Text,
+        conditions_json -> Text,
+        scope -> Text,
+        content -> Text,
+        fee_items_json -> Text,
+        standards -> Text,
+        contact_phone -> Nullable<Text>,
+        status_reason -> Nullable<Text>,
+        applied_by -> Text,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ce_activities (id) {
+        id -> Text,
+        provider_id -> Nullable<Text>,
+        organisation_id -> Text,
+        source -> Text,
+        title -> Text,
+        subject_category -> Text,
+        credits -> Integer,
+        hours -> Integer,
+        fee_fen -> BigInt,
+        held_on -> Date,
+        year -> Integer,
+        has_exam -> Bool,
+        region -> Text,
+        evidence_json -> Text,
+        status -> Text,
+        review_reason -> Nullable<Text>,
+        reviewed_by -> Nullable<Text>,
+        reviewed_at -> Nullable<Timestamp>,
+        created_by -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ce_credits (id) {
+        id -> Text,
+        activity_id -> Text,
+        person_id -> Text,
+        year -> Integer,
+        earned_on -> Date,
+        source -> Text,
+        subject_category -> Text,
+        credits -> Integer,
+        hours -> Integer,
+        fee_fen -> BigInt,
+        exam_based -> Bool,
+        exam_score -> Nullable<Integer>,
+        exam_passed -> Nullable<Bool>,
+        provider_id -> Nullable<Text>,
+        organisation_id -> Nullable<Text>,
+        occupation -> Nullable<Text>,
+        region -> Nullable<Text>,
+        evidence_json -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ce_person_years (person_id,year) {
+        person_id -> Text,
+        year -> Integer,
+        region -> Nullable<Text>,
+        organisation_id -> Nullable<Text>,
+        occupation -> Nullable<Text>,
+        total_credits -> Integer,
+        public_credits -> Integer,
+        professional_credits -> Integer,
+        exam_credits -> Integer,
+        hours -> Integer,
+        fee_fen -> BigInt,
+        records -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ce_requirements (region) {
+        region -> Text,
+        total_credits -> Integer,
+        public_credits -> Integer,
+        professional_credits -> Integer,
+        exam_credits -> Integer,
+        version -> Integer,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(people -> organisations (organisation_id));
 diesel::joinable!(account_changes -> organisations (organisation_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
@@ -557,6 +804,15 @@ diesel::joinable!(refunds -> enrolments (enrolment_id));
 diesel::joinable!(exam_registrations -> sittings (sitting_id));
 diesel::joinable!(sittings -> classes (class_id));
 diesel::joinable!(sanctions -> exam_registrations (registration_id));
+
+diesel::joinable!(certificates -> people (person_id));
+diesel::joinable!(certificates -> programs (program_id));
+diesel::joinable!(certificate_ce_records -> certificates (certificate_id));
+diesel::joinable!(certificate_requests -> certificates (certificate_id));
+diesel::joinable!(archives -> classes (class_id));
+diesel::joinable!(archive_documents -> archives (archive_id));
+diesel::joinable!(ce_activities -> ce_providers (provider_id));
+diesel::joinable!(ce_credits -> ce_activities (activity_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
@@ -590,4 +846,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     exam_registrations,
     sanctions,
     misconduct_entries,
+    certificates,
+    certificate_numbers,
+    certificate_ce_records,
+    certificate_requests,
+    forgery_reports,
+    signing_keys,
+    calendar_days,
+    archives,
+    archive_documents,
+    ce_providers,
+    ce_activities,
+    ce_credits,
+    ce_person_years,
+    ce_requirements,
 );

@@ -2,16 +2,25 @@
 //! and is registered with `.service(...)`, so a route cannot exist without a spec entry.
 
 pub mod account_changes;
+pub mod archives;
 pub mod attendance;
 pub mod audit_events;
 pub mod auth;
 pub mod bans;
+pub mod ce_activities;
+pub mod ce_compliance;
+pub mod ce_credits;
+pub mod ce_providers;
+pub mod ce_statistics;
+pub mod certificate_requests;
+pub mod certificates;
 pub mod classes;
 pub mod deferrals;
 pub mod enrolments;
 pub mod enrolments_bulk;
 pub mod enrolments_ledger;
 pub mod enrolments_service;
+pub mod forgery_reports;
 pub mod health;
 pub mod notices;
 pub mod notifications;
@@ -21,6 +30,7 @@ pub mod plans;
 pub mod programs;
 pub mod refunds;
 pub mod sanctions;
+pub mod signing;
 pub mod sittings;
 pub mod substitutions;
 pub mod teachers;
@@ -76,4 +86,16 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .configure(attendance::configure)
         .configure(sittings::configure)
         .configure(sanctions::configure);
+    // Certificates and archives (SPEC §9, §12).
+    cfg.configure(certificates::configure)
+        .configure(signing::configure)
+        .configure(certificate_requests::configure)
+        .configure(forgery_reports::configure)
+        .configure(archives::configure);
+    // The continuing-education register (SPEC §10).
+    cfg.configure(ce_providers::configure)
+        .configure(ce_activities::configure)
+        .configure(ce_credits::configure)
+        .configure(ce_compliance::configure)
+        .configure(ce_statistics::configure);
 }

@@ -1,0 +1,9 @@
+DROP TABLE archive_documents;
+DROP TABLE archives;
+DROP TABLE calendar_days;
+DROP TABLE signing_keys;
+DROP TABLE forgery_reports;
+DROP TABLE certificate_requests;
+DROP TABLE certificate_ce_records;
+DROP TABLE certificate_numbers;
+DROP TABLE certificates;
