@@ -36,6 +36,7 @@ pub mod signing_keys;
 pub mod substitutions;
 pub mod teachers;
 pub mod users;
+pub mod verification;
 
 pub use db::{Backend, DbConn, Store};
 

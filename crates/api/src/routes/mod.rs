@@ -35,6 +35,7 @@ pub mod sittings;
 pub mod substitutions;
 pub mod teachers;
 pub mod users;
+pub mod verification;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -87,7 +88,8 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .configure(sittings::configure)
         .configure(sanctions::configure);
     // Certificates and archives (SPEC §9, §12).
-    cfg.configure(certificates::configure)
+    cfg.configure(verification::configure)
+        .configure(certificates::configure)
         .configure(signing::configure)
         .configure(certificate_requests::configure)
         .configure(forgery_reports::configure)
