@@ -37,3 +37,10 @@ lint:
 
 ci:
 	bash .ci/run
+
+# Throughput and latency of the hot paths on PostgreSQL and SQLite with the
+# release build (docs/benchmarks.md); needs wrk, curl, psql and sqlite3 and a
+# PostgreSQL server (BENCH_POSTGRES_URL). Not part of `make test`.
+.PHONY: bench
+bench:
+	bash bench/run.sh

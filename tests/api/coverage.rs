@@ -251,6 +251,23 @@ struct Tenants {
     sitting: String,
     /// Org A's personal refund of a fourth person's deferred enrolment (REF-2).
     refund: String,
+    /// Org A's certificates, requests and archive (CRT-1 to CRT-7, ARC-1).
+    certs: CertificateFixtures,
+    /// Org A's CE provider application and employer activity (CED-3, CED-4).
+    ce_provider: String,
+    ce_activity: String,
+}
+
+/// A certificate of org A's sixth person (CRT-1), its verification code
+/// (public, CRT-2), org A's reissue request for it (CRT-5), the archive its
+/// class's publication opened (ARC-1) and a forgery report against org A
+/// (CRT-7, staff only).
+struct CertificateFixtures {
+    certificate: String,
+    code: String,
+    request: String,
+    archive: String,
+    forgery_report: String,
 }
 
 fn tenants(app: &TestApp, admin: &str) -> Tenants {
@@ -307,6 +324,14 @@ fn tenants(app: &TestApp, admin: &str) -> Tenants {
     let (leave_request, sitting) = attendance_fixtures(app, admin, &a, &class.id(), &deferral);
     let refund = refund_fixture(app, admin, &a, &class.id());
     let sanction = sanction_fixture(app, admin, &a, &class.id());
+    let certs = certificate_fixtures(app, admin, &a, &program.id());
+    let ce_provider = app.post(
+        "/api/v1/ce/providers",
+        Some(&a.reviewer),
+        crate::ce_register::application("Alpha Academy", "Wucheng"),
+    );
+    ce_provider.assert_status(201);
+    let ce_activity = crate::ce_register::employer_activity(app, &a.filler);
     Tenants {
         a,
         b,
@@ -326,6 +351,84 @@ fn tenants(app: &TestApp, admin: &str) -> Tenants {
         leave_request,
         sitting,
         sanction,
+        certs,
+        ce_provider: ce_provider.id(),
+        ce_activity,
+    }
+}
+
+/// See [`CertificateFixtures`]: a class of the coverage program that starts
+/// today, one paid enrolment of a new person of org A, passed, published and
+/// issued by the administrator.
+fn certificate_fixtures(
+    app: &TestApp,
+    admin: &str,
+    a: &OrgFixture,
+    program: &str,
+) -> CertificateFixtures {
+    use crate::classes::{action, check_mandatory_items, class_body, create_class};
+    let today = (guild_tests::start_time() + chrono::Duration::hours(8))
+        .date_naive()
+        .to_string();
+    let class = create_class(
+        app,
+        admin,
+        class_body(program, "COV-1-2026-02", &today, &today),
+    );
+    action(app, admin, &class, "open", None).assert_status(200);
+    check_mandatory_items(app, admin, &class);
+    let finance = app.create_user(admin, "coverage.certificates", "finance", None);
+    let person = app.create_person(&a.filler, "Qian Ba", &valid_id_number(51), None);
+    person.assert_status(201);
+    let paid = app.post(
+        "/api/v1/enrolments",
+        Some(&a.filler),
+        json!({"class_id": class, "person_id": person.id(), "submit": true}),
+    );
+    paid.assert_status(201);
+    let paid = paid.id();
+    for (token, action) in [(a.reviewer.as_str(), "approve"), (admin, "confirm")] {
+        app.post(
+            &format!("/api/v1/enrolments/{paid}/{action}"),
+            Some(token),
+            json!({}),
+        )
+        .assert_status(200);
+    }
+    app.post(
+        &format!("/api/v1/enrolments/{paid}/payments"),
+        Some(&finance),
+        json!({"amount_fen": 150, "reference": "COV-CERT"}),
+    )
+    .assert_status(201);
+    action(app, admin, &class, "start", None).assert_status(200);
+    let issued = crate::certificates::pass_and_issue(app, admin, &class, &[paid], &today);
+    let certificate = issued[0]["id"].as_str().expect("a certificate").to_owned();
+    let code = issued[0]["code"].as_str().expect("a code").to_owned();
+    let request = app.post(
+        "/api/v1/certificate-requests",
+        Some(&a.reviewer),
+        json!({"certificate_id": certificate, "kind": "reissue", "reason": "coverage", "physical_card": false}),
+    );
+    request.assert_status(201);
+    let archives = app.get(&format!("/api/v1/archives?class_id={class}"), Some(admin));
+    archives.assert_status(200);
+    let archive = archives.body["items"][0]["id"]
+        .as_str()
+        .expect("an archive")
+        .to_owned();
+    let forgery = app.post(
+        "/api/v1/forgery-reports",
+        Some(admin),
+        json!({"organisation_id": a.id, "description": "coverage", "evidence_reference": "COV-FORGERY"}),
+    );
+    forgery.assert_status(201);
+    CertificateFixtures {
+        certificate,
+        code,
+        request: request.id(),
+        archive,
+        forgery_report: forgery.id(),
     }
 }
 
@@ -579,6 +682,17 @@ fn real_id<'a>(t: &'a Tenants, op: &Operation) -> &'a str {
         ("/api/v1/leave-requests/{", &t.leave_request),
         ("/api/v1/sittings/{", &t.sitting),
         ("/api/v1/refunds/{", &t.refund),
+        ("/api/v1/certificates/{", &t.certs.certificate),
+        ("/api/v1/certificate-requests/{", &t.certs.request),
+        ("/api/v1/forgery-reports/{", &t.certs.forgery_report),
+        ("/api/v1/public/certificates/{", &t.certs.code),
+        ("/verify/{", &t.certs.code),
+        ("/api/v1/archives/calendar/{", "2026-10-01"),
+        ("/api/v1/archives/{", &t.certs.archive),
+        ("/api/v1/ce/providers/{", &t.ce_provider),
+        ("/api/v1/ce/activities/{", &t.ce_activity),
+        ("/api/v1/ce/compliance/{", &t.person),
+        ("/api/v1/ce/requirements/{", "Wucheng"),
     ];
     prefixes
         .iter()
@@ -593,11 +707,16 @@ fn real_id<'a>(t: &'a Tenants, op: &Operation) -> &'a str {
 }
 
 /// Shared, non-tenant resources: association data that every organisation user
-/// may legitimately read (programs, PRG-1) or that is public (published plans,
-/// PLN-1). Reading a real id answers 200 where a random id answers 404 (or 400
+/// may legitimately read (programs, PRG-1) or that is public (published plans, PLN-1; certificate verification by
+/// code, CRT-2). Reading a real id answers 200 where a random id answers 404 (or 400
 /// for a year), so their GET operations are skipped in the comparison of org A's
 /// ids with unknown ones; their write operations are still compared.
-const SHARED_READS: &[&str] = &["/api/v1/programs/{", "/api/v1/public/plans/{"];
+const SHARED_READS: &[&str] = &[
+    "/api/v1/programs/{",
+    "/api/v1/public/plans/{",
+    "/api/v1/public/certificates/{",
+    "/verify/{",
+];
 
 /// Shared reads matched by their exact path, where the paths below them hold
 /// organisation data that must still be compared: a class (CLS-1) is read by
@@ -751,8 +870,8 @@ backend_tests! {
     fn lists_hold_nothing_of_another_organisation(app: TestApp) {
         let admin = app.admin();
         let t = tenants(&app, &admin);
-        let a_ids = [t.a.id.as_str(), t.a.filler_id.as_str(), t.a.reviewer_id.as_str(), t.person.as_str(), t.account_change.as_str(), t.enrolment.as_str(), t.notification.as_str(), t.deferral.as_str(), t.substitution.as_str(), t.refund.as_str(), t.leave_request.as_str(), t.sanction.as_str()];
-        for path in ["/api/v1/organisations", "/api/v1/users", "/api/v1/people", "/api/v1/account-changes", "/api/v1/audit-events", "/api/v1/enrolments", "/api/v1/notifications", "/api/v1/deferrals", "/api/v1/substitutions", "/api/v1/refunds", "/api/v1/leave-requests", "/api/v1/sanctions"] {
+        let a_ids = [t.a.id.as_str(), t.a.filler_id.as_str(), t.a.reviewer_id.as_str(), t.person.as_str(), t.account_change.as_str(), t.enrolment.as_str(), t.notification.as_str(), t.deferral.as_str(), t.substitution.as_str(), t.refund.as_str(), t.leave_request.as_str(), t.sanction.as_str(), t.certs.certificate.as_str(), t.certs.request.as_str(), t.ce_provider.as_str(), t.ce_activity.as_str()];
+        for path in ["/api/v1/organisations", "/api/v1/users", "/api/v1/people", "/api/v1/account-changes", "/api/v1/audit-events", "/api/v1/enrolments", "/api/v1/notifications", "/api/v1/deferrals", "/api/v1/substitutions", "/api/v1/refunds", "/api/v1/leave-requests", "/api/v1/sanctions", "/api/v1/certificates", "/api/v1/certificate-requests", "/api/v1/ce/providers", "/api/v1/ce/activities", "/api/v1/ce/credits"] {
             for token in [&t.b.filler, &t.b.reviewer] {
                 let items = Value::Array(app.list_all(path, token)).to_string();
                 for id in a_ids {

@@ -33,3 +33,4 @@ mod substitutions;
 mod teachers;
 mod training_story;
 mod users;
+mod verification;

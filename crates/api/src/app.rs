@@ -30,6 +30,8 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .service(routes::health::healthz)
         .service(routes::health::readyz)
+        .configure(routes::verification::configure_outside_scope)
+        .service(routes::signing::jwks)
         .service(scope("/api/v1").configure(routes::api_v1))
         .split_for_parts();
     doc
@@ -70,13 +72,25 @@ impl Application {
             ApiError::Internal(msg) => format!("cannot create the first admin: {msg}"),
             other => format!("cannot create the first admin: {other}"),
         })?;
+        // CRT-3: the first signing key, so the JWKS is never empty.
+        let now = state.clock.now();
+        state
+            .store
+            .write(|c| crate::signing::ensure_active_key(c, now).map(|_| ()))
+            .map_err(|e| format!("cannot create the first signing key: {e}"))?;
         let openapi = openapi_document();
         let routes = web::Data::new(KnownRoutes::from_document(&openapi));
+        // The public certificate lookups (CRT-2), batched on their own threads.
+        let verification = web::Data::new(
+            guild_store::verification::VerificationReader::start(state.store.clone())
+                .map_err(|e| e.to_string())?,
+        );
         let workers = state.config.workers;
         let data = web::Data::new(state.clone());
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(verification.clone())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(JSON_LIMIT)
@@ -93,6 +107,8 @@ impl Application {
                 .into_utoipa_app()
                 .service(routes::health::healthz)
                 .service(routes::health::readyz)
+                .configure(routes::verification::configure_outside_scope)
+                .service(routes::signing::jwks)
                 .service(scope("/api/v1").configure(routes::api_v1))
                 .split_for_parts()
                 .0

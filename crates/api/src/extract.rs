@@ -45,6 +45,20 @@ pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error
     api.into()
 }
 
+/// Maps a JSON body that failed to deserialise, for handlers that read a
+/// body larger than [`JSON_LIMIT`] themselves: 422 `invalid_body` (naming the
+/// field where serde says it) or 400 `malformed_json`, as [`json_error`] does.
+pub fn json_body_error(e: &serde_json::Error) -> ApiError {
+    if e.is_data() {
+        body_shape_error(e)
+    } else {
+        ApiError::http(
+            ErrorCode::MalformedJson,
+            format!("the body is not valid JSON: {e}"),
+        )
+    }
+}
+
 /// A JSON body that parsed but does not fit the schema, with the field named where serde says it.
 fn body_shape_error(e: &serde_json::Error) -> ApiError {
     let message = e.to_string();

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod middleware;
 pub mod openapi;
 pub mod routes;
+pub mod signing;
 pub mod state;
 
 pub use app::{Application, openapi_document};

@@ -41,7 +41,7 @@ pub async fn request_id_and_problems(
     // Handler and extractor errors arrive as responses; only a failure below
     // routing arrives as `Err`, and actix renders it (the rewrite below cannot see it).
     let res = next.call(req).await?.map_into_boxed_body();
-    let mut res = if res.status().as_u16() >= 400 {
+    let mut res = if res.status().as_u16() >= 400 && !is_html(&res) {
         to_problem(res, &request_id).await
     } else {
         res
@@ -50,6 +50,14 @@ pub async fn request_id_and_problems(
         res.headers_mut().insert(REQUEST_ID, v);
     }
     Ok(res)
+}
+
+/// Whether a handler answered with an HTML page on purpose (the certificate
+/// verification page a browser asked for, CRT-2): kept as it is, not rewritten.
+fn is_html(res: &ServiceResponse<BoxBody>) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
 }
 
 /// Rewrites an error response as problem+json with the request id, keeping status and headers.

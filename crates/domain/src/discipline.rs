@@ -93,11 +93,13 @@ pub fn sanction_allowed_actions(status: SanctionStatus) -> Vec<&'static str> {
 
 wire_enum! {
     /// What an entry of the public misconduct register is about. Exam
-    /// discipline lists serious misconduct (DSC-3); certificate forgery
-    /// (CRT-7) will add its own kind.
+    /// discipline lists serious misconduct (DSC-3); forgery reports list
+    /// forged or fake certificates (CRT-7).
     pub enum RegisterOffence("register_offence") {
         /// Serious misconduct in an exam (DSC-3).
         SeriousMisconduct => "serious_misconduct",
+        /// A forged certificate was made or a fake one used (伪造或使用假证, CRT-7).
+        CertificateForgery => "certificate_forgery",
     }
 }
 

@@ -50,6 +50,14 @@ impl EnrolmentStatus {
         matches!(self, Self::Confirmed | Self::Paid | Self::Notified)
     }
 
+    /// Whether a payment settles a later charge without moving the enrolment
+    /// (ENR-3): once fully paid, a retake's exam fee (EXM-4) or a certificate
+    /// card fee (CRT-5) is charged to the same ledger and paid there, while
+    /// the enrolment stays `paid` or `notified`.
+    pub fn pays_later_charges(self) -> bool {
+        matches!(self, Self::Paid | Self::Notified)
+    }
+
     /// Whether the enrolment still counts as the person's enrolment in its
     /// class (ENR-5); matches the database's partial unique index.
     pub fn is_live(self) -> bool {
@@ -528,6 +536,18 @@ mod tests {
         );
         assert!(!EnrolmentStatus::Waitlisted.holds_seat());
         assert!(!EnrolmentStatus::Deferred.holds_seat());
+    }
+
+    #[test]
+    fn later_charges_are_paid_on_paid_enrolments_only() {
+        // rule ENR-3 (with EXM-4 and CRT-5): a retake fee or card fee is paid
+        // on the same ledger without moving the enrolment
+        let payable: Vec<_> = EnrolmentStatus::ALL
+            .iter()
+            .filter(|s| s.pays_later_charges())
+            .map(|s| s.as_str())
+            .collect();
+        assert_eq!(payable, vec!["paid", "notified"]);
     }
 
     #[test]

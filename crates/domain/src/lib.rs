@@ -15,6 +15,7 @@ pub mod calendar;
 pub mod ce;
 pub mod ce_compliance;
 pub mod certificate;
+pub mod certificate_request;
 pub mod class;
 pub mod clock;
 pub mod deferral;

@@ -12,6 +12,11 @@ wire_enum! {
         /// A sanction listed in the public misconduct register was withdrawn
         /// by a training head (DSC-5).
         MisconductWithdrawal => "misconduct_withdrawal",
+        /// A certificate was changed (name or employer) and replaced by a new
+        /// one (CRT-5, CRT-6).
+        CertificateChange => "certificate_change",
+        /// A certificate was cancelled (注销, CRT-5, CRT-6).
+        CertificateCancellation => "certificate_cancellation",
     }
 }
 
@@ -38,6 +43,12 @@ mod tests {
         assert_eq!(
             NoticeKind::MisconductWithdrawal.as_str(),
             "misconduct_withdrawal"
+        );
+        // rule CRT-6
+        assert_eq!(NoticeKind::CertificateChange.as_str(), "certificate_change");
+        assert_eq!(
+            NoticeKind::CertificateCancellation.as_str(),
+            "certificate_cancellation"
         );
     }
 }

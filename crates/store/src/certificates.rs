@@ -4,7 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::schema::{certificate_numbers, certificates};
-use crate::{DbConn, StoreError};
+use crate::{DbConn, Page, StoreError, page_of};
 
 /// One `certificates` row.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
@@ -112,4 +112,99 @@ pub fn next_serial(conn: &mut DbConn, year: i32) -> Result<i32, StoreError> {
         .find(year)
         .select(certificate_numbers::last_number)
         .first(conn)?)
+}
+
+/// Filters for [`list`]: every condition is a plain column test, so a list
+/// filtered by computed status (CRT-8) pages correctly.
+#[derive(Debug, Default, Clone)]
+pub struct CertificateFilter {
+    /// Only this stored status.
+    pub stored_status: Option<String>,
+    /// `valid_until` on or after this day.
+    pub valid_until_from: Option<NaiveDate>,
+    /// `valid_until` on or before this day.
+    pub valid_until_to: Option<NaiveDate>,
+    pub person_id: Option<String>,
+    pub program_id: Option<String>,
+    pub class_id: Option<String>,
+    /// Confines the list to one organisation (organisation users, ACC-2).
+    pub only_organisation: Option<String>,
+    /// Confines the list to one person (trainees).
+    pub only_person: Option<String>,
+}
+
+/// Lists certificates in id (issue) order after `after`.
+pub fn list(
+    conn: &mut DbConn,
+    filter: &CertificateFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Page<CertificateRow>, StoreError> {
+    let mut query = certificates::table
+        .select(CertificateRow::as_select())
+        .into_boxed();
+    if let Some(v) = &filter.stored_status {
+        query = query.filter(certificates::status.eq(v.clone()));
+    }
+    if let Some(v) = filter.valid_until_from {
+        query = query.filter(certificates::valid_until.ge(v));
+    }
+    if let Some(v) = filter.valid_until_to {
+        query = query.filter(certificates::valid_until.le(v));
+    }
+    if let Some(v) = &filter.person_id {
+        query = query.filter(certificates::person_id.eq(v.clone()));
+    }
+    if let Some(v) = &filter.program_id {
+        query = query.filter(certificates::program_id.eq(v.clone()));
+    }
+    if let Some(v) = &filter.class_id {
+        query = query.filter(certificates::class_id.eq(v.clone()));
+    }
+    if let Some(v) = &filter.only_organisation {
+        query = query.filter(certificates::organisation_id.eq(v.clone()));
+    }
+    if let Some(v) = &filter.only_person {
+        query = query.filter(certificates::person_id.eq(v.clone()));
+    }
+    if let Some(after) = after {
+        query = query.filter(certificates::id.gt(after.to_owned()));
+    }
+    let rows = query
+        .order(certificates::id.asc())
+        .limit(limit + 1)
+        .load(conn)?;
+    Ok(page_of(rows, limit, |r| r.id.clone()))
+}
+
+/// The original certificate (not a replacement) issued for an enrolment
+/// (CRT-1: at most one, by the partial unique index).
+pub fn original_for_enrolment(
+    conn: &mut DbConn,
+    enrolment_id: &str,
+) -> Result<Option<CertificateRow>, StoreError> {
+    Ok(certificates::table
+        .filter(certificates::enrolment_id.eq(enrolment_id))
+        .filter(certificates::replaces_id.is_null())
+        .select(CertificateRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Locks a certificate row for the rest of the write transaction (PostgreSQL
+/// `FOR UPDATE`; SQLite's write transaction already holds the lock).
+pub fn lock(conn: &mut DbConn, id: &str) -> Result<Option<CertificateRow>, StoreError> {
+    Ok(match conn {
+        DbConn::Postgres(c) => certificates::table
+            .find(id)
+            .select(CertificateRow::as_select())
+            .for_update()
+            .first(c)
+            .optional()?,
+        DbConn::Sqlite(c) => certificates::table
+            .find(id)
+            .select(CertificateRow::as_select())
+            .first(c)
+            .optional()?,
+    })
 }

@@ -69,9 +69,13 @@ impl Manager {
             Backend::Postgres => PgConnection::establish(&self.address).map(DbConn::Postgres),
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.address)?;
+                // Reads map the file (up to 256 MiB) instead of copying each
+                // page through a system call: about a quarter off a
+                // certificate lookup (docs/benchmarks.md).
                 conn.batch_execute(
                     "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+                     PRAGMA mmap_size = 268435456;",
                 )
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConn::Sqlite(conn))

@@ -810,7 +810,13 @@ pub fn class_scope(
     })
 }
 
-fn sheet_in_tx(conn: &mut DbConn, user: &AuthUser, class_id: &str) -> ApiResult<AttendanceSheet> {
+/// The class's attendance sheet as `user` may see it (ATT-1); the archive
+/// generates its attendance sheet from it (ARC-1).
+pub(crate) fn sheet_in_tx(
+    conn: &mut DbConn,
+    user: &AuthUser,
+    class_id: &str,
+) -> ApiResult<AttendanceSheet> {
     let class = service::class_of(conn, class_id)?;
     let visible = class_scope(conn, &class, user)?.ok_or_else(ApiError::forbidden)?;
     let sessions = guild_store::classes::sessions(conn, &class.id)?;

@@ -134,9 +134,11 @@ pub async fn get_ledger(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// Records a payment in one transaction (ENR-3): only on a `confirmed`
-/// enrolment (409 otherwise), more than 0 and not more than is due (422
-/// `overpayment`). When nothing is due any more the enrolment becomes `paid`.
+/// Records a payment in one transaction (ENR-3): on a `confirmed`
+/// enrolment, or on a `paid`/`notified` one for a later charge such as a
+/// retake's exam fee or a card fee (409 otherwise); more than 0 and not more
+/// than is due (422 `overpayment`). When nothing is due any more a
+/// `confirmed` enrolment becomes `paid`.
 fn pay_in_tx(
     c: &mut DbConn,
     actor: &Actor<'_>,
@@ -145,8 +147,15 @@ fn pay_in_tx(
     body: RecordPayment,
 ) -> ApiResult<(LedgerView, EnrolmentView)> {
     let mut row = service::visible_enrolment(c, user, id)?;
-    let next = service::step(user, &row, EnrolmentAction::Pay)?;
+    let (status, _) = service::status_of(&row)?;
     let (_, balance) = service::ledger_of(c, &row.id)?;
+    // A later charge (retake exam fee, card fee) is paid without a transition;
+    // with nothing due, paying a paid enrolment is the wrong state (409).
+    let next = if status.pays_later_charges() && !balance.is_settled() {
+        None
+    } else {
+        Some(service::step(user, &row, EnrolmentAction::Pay)?)
+    };
     check_payment(&balance, body.amount_fen)?;
     let before = service::view_of(c, row.clone(), true)?;
     let mut entry = service::ledger_entry(
@@ -161,21 +170,23 @@ fn pay_in_tx(
     entry.note = body.note.map(|n| n.trim().to_owned());
     guild_store::ledger::insert(c, &entry)?;
     let (_, after) = service::ledger_of(c, &row.id)?;
-    let action = if after.is_settled() {
-        row.status = next.as_str().to_owned();
-        row.paid_at = Some(actor.at.naive_utc());
-        "enrolment.pay"
-    } else {
-        "enrolment.payment"
+    let action = match next {
+        Some(next) if after.is_settled() => {
+            row.status = next.as_str().to_owned();
+            row.paid_at = Some(actor.at.naive_utc());
+            "enrolment.pay"
+        }
+        _ => "enrolment.payment",
     };
     let view = service::save_enrolment(c, actor, action, row, &before)?;
     let ledger = ledger_view(c, id, view.status)?;
     Ok((ledger, view))
 }
 
-/// Record a payment received for a confirmed enrolment (finance, ENR-3). The
-/// receipt or voucher number is required; overpayment is refused. When the fee
-/// is fully paid the enrolment becomes `paid` and the trainee may take part.
+/// Record a payment received for a confirmed enrolment, or for a later charge
+/// (retake exam fee, card fee) of a paid one (finance, ENR-3). The receipt or
+/// voucher number is required; overpayment is refused. When the fee of a
+/// confirmed enrolment is fully paid it becomes `paid` and the trainee may take part.
 #[utoipa::path(
     operation_id = "record_enrolment_payment",
     tag = "enrolments",

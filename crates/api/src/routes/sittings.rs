@@ -735,6 +735,8 @@ fn publish_in_tx(
     check_something_to_publish(before.is_some(), entered_since).map_err(ApiError::Conflict)?;
     let now = actor.at.naive_utc();
     guild_store::exams::set_results_published(conn, &class.id, now, &user.id)?;
+    // ARC-1, ARC-2: the first publication opens the class's archive and starts its clock.
+    crate::routes::archives::open_for_class(conn, actor, &class.id, actor.at)?;
     let snapshot = |at: Option<NaiveDateTime>, by: Option<String>| serde_json::json!({"results_published_at": at.map(|t| t.and_utc()), "results_published_by": by});
     let (old_at, old_by) = before.map_or((None, None), |(at, by)| (Some(at), by));
     audit::record(

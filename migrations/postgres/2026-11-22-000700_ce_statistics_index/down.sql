@@ -1,0 +1,2 @@
+DROP INDEX ce_credits_year_provider_idx;
+CREATE INDEX ce_credits_year_provider_idx ON ce_credits (year, provider_id);
