@@ -13,9 +13,6 @@
 # Prints p50/p99/max per endpoint (a target holds when p99 is under it) and records them in the summary table of
 # `make bench` (req/s there is sequential: one request at a time).
 # BENCH_CE_ENFORCE=1 makes a missed target fail the run.
-# BENCH_CE_PROPOSED_INDEX=1 then adds the covering index
-# ce_credits (year, provider_id, person_id, credits, hours, fee_fen) and
-# measures the provider statistics again (an index-only scan in group order).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -24,7 +21,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 : "${BENCH_CE_STAT_SAMPLES:=7}"
 : "${BENCH_CE_SAMPLES:=1000}"
 : "${BENCH_CE_ENFORCE:=0}"
-: "${BENCH_CE_PROPOSED_INDEX:=0}"
 for v in BENCH_CE_CREDITS BENCH_CE_STAT_SAMPLES BENCH_CE_SAMPLES; do
     [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive number"
 done
@@ -145,21 +141,6 @@ timed "$out.warmup" "${urls[@]:0:50}"
 timed "$out" "${urls[@]}"
 record "compliance/{person}" "/api/v1/ce/compliance/{person}?year=$BENCH_CE_YEAR" "$out" "$COMPLIANCE_TARGET_MS"
 
-if [[ "$BENCH_CE_PROPOSED_INDEX" == 1 ]]; then
-    note "ce/postgres: adding the proposed covering index on ce_credits"
-    query postgres "$url" "CREATE INDEX bench_ce_credits_year_provider_person ON ce_credits (year, provider_id, person_id, credits, hours, fee_fen)" >/dev/null
-    query postgres "$url" "VACUUM ANALYZE ce_credits" >/dev/null
-    path="/api/v1/ce/statistics?year=$BENCH_CE_YEAR&by=provider"
-    out="$BENCH_WORK/ce.statistics.provider.indexed"
-    : >"$out.warmup"
-    timed "$out.warmup" "$BASE_URL$path"
-    urls=()
-    for _ in $(seq 1 "$BENCH_CE_STAT_SAMPLES"); do urls+=("$BASE_URL$path"); done
-    : >"$out"
-    : >"$out.status"
-    timed "$out" "${urls[@]}"
-    record "statistics by=provider +index" "$path" "$out" "$STATISTICS_TARGET_MS"
-fi
 stop_server
 
 if [[ "$MISSED" == 1 ]]; then

@@ -42,7 +42,10 @@ export BENCH_WORK BENCH_RESULTS
 
 SERVER_PID=""
 BASE_URL=""
-_PG_DATABASES=()
+# The PostgreSQL databases this script created, one per line, dropped on exit.
+# A file, not a variable: `url=$(fresh_database ...)` runs in a subshell, and
+# `$$` there is still this script's process id.
+_PG_DATABASES_FILE="$BENCH_WORK/pg-databases.$$"
 
 die() {
     echo "bench: $*" >&2
@@ -62,10 +65,13 @@ _cleanup() {
     local status=$?
     stop_server
     local db
-    for db in "${_PG_DATABASES[@]}"; do
-        psql -q -X "$BENCH_POSTGRES_URL" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" \
-            >/dev/null 2>&1 || note "could not drop the database $db"
-    done
+    if [[ -f "$_PG_DATABASES_FILE" ]]; then
+        while read -r db; do
+            psql -q -X "$BENCH_POSTGRES_URL" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" \
+                >/dev/null 2>&1 || note "could not drop the database $db"
+        done <"$_PG_DATABASES_FILE"
+        rm -f "$_PG_DATABASES_FILE"
+    fi
     if [[ "$BENCH_OWNS_WORK" == 1 ]]; then
         rm -rf "$BENCH_WORK"
     fi
@@ -103,7 +109,7 @@ fresh_database() {
             db="guild_bench_$(date +%s)_$RANDOM"
             psql -q -X -v ON_ERROR_STOP=1 "$BENCH_POSTGRES_URL" -c "CREATE DATABASE \"$db\"" >/dev/null \
                 || die "cannot create a database on $BENCH_POSTGRES_URL (set BENCH_POSTGRES_URL to a server where this role may CREATE DATABASE)"
-            _PG_DATABASES+=("$db")
+            echo "$db" >>"$_PG_DATABASES_FILE"
             pg_url_for "$db"
             ;;
         sqlite)
