@@ -2,11 +2,59 @@
 //! `no-store` on authenticated answers, a CSP and `X-Frame-Options` on the API
 //! documentation, and request ids that are short tokens.
 
+use std::sync::{Arc, Mutex, OnceLock};
+
 use guild_tests::{Method, backend_tests};
 use serde_json::json;
 
 fn is_uuid(s: &str) -> bool {
     uuid::Uuid::parse_str(s).is_ok()
+}
+
+/// What the server (running in this process) logs under `guild::request`.
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
+    type Writer = LogBuffer;
+    fn make_writer(&'a self) -> LogBuffer {
+        self.clone()
+    }
+}
+
+/// Installs (once) a subscriber that keeps the request log of the whole test process.
+fn request_log() -> &'static LogBuffer {
+    static LOG: OnceLock<LogBuffer> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let buffer = LogBuffer::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(buffer.clone())
+            .with_ansi(false)
+            .with_env_filter(tracing_subscriber::EnvFilter::new("guild::request=info"))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber");
+        buffer
+    })
+}
+
+/// The request-log lines that mention `request_id`.
+fn logged(request_id: &str) -> Vec<String> {
+    let bytes = request_log().0.lock().unwrap().clone();
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .filter(|l| l.contains(&format!("request_id=\"{request_id}\"")))
+        .map(str::to_owned)
+        .collect()
 }
 
 backend_tests! {
@@ -99,5 +147,42 @@ backend_tests! {
         let b = app.get("/healthz", None);
         assert!(is_uuid(a.header("x-request-id")));
         assert_ne!(a.header("x-request-id"), b.header("x-request-id"));
+    }
+
+    // each request is logged once: method, route, status, latency, request id and caller
+    fn each_request_is_logged_once_with_its_caller(app: TestApp) {
+        request_log();
+        let admin = app.admin();
+        let me = app.get("/api/v1/me", Some(&admin));
+        let admin_id = me.body["id"].as_str().unwrap().to_owned();
+        let probe = format!("log-probe-{}", uuid::Uuid::new_v4().simple());
+        let path = format!("/api/v1/organisations/{}", uuid::Uuid::new_v4());
+        app.request(Method::GET, &path, Some(&admin), None, &[("x-request-id", &probe)])
+            .assert_problem(404, "not_found");
+        let lines = logged(&probe);
+        assert_eq!(lines.len(), 1, "{lines:#?}");
+        for part in [
+            " INFO ",
+            "guild::request",
+            "method=\"GET\"",
+            "route=/api/v1/organisations/{id}",
+            "status=404",
+            "latency_ms=",
+            &format!("user_id=\"{admin_id}\""),
+        ] {
+            assert!(lines[0].contains(part), "{part} missing in {}", lines[0]);
+        }
+        // Without a token there is no caller.
+        let anonymous = format!("log-probe-{}", uuid::Uuid::new_v4().simple());
+        app.request(Method::GET, "/api/v1/me", None, None, &[("x-request-id", &anonymous)])
+            .assert_problem(401, "unauthenticated");
+        let lines = logged(&anonymous);
+        assert_eq!(lines.len(), 1, "{lines:#?}");
+        assert!(lines[0].contains("status=401") && lines[0].contains("user_id=\"-\""), "{}", lines[0]);
+        // A replaced client id is logged under the new id.
+        let r = app.request(Method::GET, "/healthz", None, None, &[("x-request-id", "bad id")]);
+        let id = r.header("x-request-id").to_owned();
+        assert_eq!(logged(&id).len(), 1);
+        assert!(logged("bad id").is_empty());
     }
 }

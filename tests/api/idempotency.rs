@@ -241,6 +241,28 @@ backend_tests! {
         assert_eq!((status, other["code"].as_str()), (422, Some("idempotency_key_reused")));
     }
 
+    // rule API-5: concurrent requests with one key act once; the others wait or replay
+    fn concurrent_requests_with_one_key_act_once(app: TestApp) {
+        let admin = app.admin();
+        let body = json!({"name": "Race Co", "kind": "other"});
+        let requests = (0..8).map(|_| ("race-1".to_owned(), body.clone())).collect();
+        let outcomes = concurrent_posts(&app, &admin, ORGS, requests);
+        let mut ids = Vec::new();
+        for (status, body) in &outcomes {
+            match status {
+                201 => ids.push(body["id"].clone()),
+                409 => assert_eq!(body["code"], "idempotency_in_progress", "{body:#}"),
+                _ => panic!("unexpected {status}: {body:#}"),
+            }
+        }
+        assert!(!ids.is_empty());
+        assert!(ids.iter().all(|id| *id == ids[0]), "one resource: {ids:?}");
+        assert_eq!(app.list_all(ORGS, &admin).len(), 1);
+        let r = with_key(&app, &admin, ORGS, "race-1", &body);
+        assert_eq!((r.status, r.header("idempotent-replayed")), (201, "true"));
+        assert_eq!(r.body["id"], ids[0]);
+    }
+
     // rule ENR-3, API-5 (issue 10 item 7): concurrent payments without If-Match never fail on a version race
     fn concurrent_payments_without_if_match_all_record(app: TestApp) {
         let (s, id) = confirmed_enrolment(&app);

@@ -53,10 +53,14 @@ pub fn claim(
     if existing.is_some() {
         return Ok(existing);
     }
-    match diesel::insert_into(idempotency_keys::table)
-        .values(row)
-        .execute(conn)
-    {
+    // In a savepoint: on PostgreSQL a failed insert aborts the whole transaction,
+    // and the read of the winner's row below must still run.
+    let inserted = conn.transaction::<_, diesel::result::Error, _>(|c| {
+        diesel::insert_into(idempotency_keys::table)
+            .values(row)
+            .execute(c)
+    });
+    match inserted {
         Ok(_) => Ok(None),
         // Lost a race with a concurrent request using the same key: report theirs.
         Err(diesel::result::Error::DatabaseError(
