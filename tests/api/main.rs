@@ -22,6 +22,7 @@ mod enrolments;
 mod exams;
 mod health;
 mod notifications;
+mod operations;
 mod organisations;
 mod people;
 mod plans;
