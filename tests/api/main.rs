@@ -24,6 +24,7 @@ mod headers;
 mod health;
 mod idempotency;
 mod notifications;
+mod operations;
 mod organisations;
 mod people;
 mod plans;

@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod routes;
 pub mod signing;
 pub mod state;
+pub mod timeout;
 
 pub use app::{Application, openapi_document};
 pub use config::Config;
