@@ -533,6 +533,29 @@ backend_tests! {
         }
     }
 
+    // API-5: two training staff taking the same step at the same instant
+    // without If-Match: one 200, one 409 with the allowed actions, never a
+    // 412 version race (the refund row is locked before it is read)
+    fn concurrent_steps_without_if_match_answer_409_not_412(app: TestApp) {
+        let s = setup(&app);
+        for round in 0..3u32 {
+            let (_, id) = submitted(&app, &s, &format!("Stepper {round}"), 70 + round);
+            let url = app.url(&format!("/api/v1/refunds/{id}/confirm-training"));
+            let answers = race(vec![
+                (url.clone(), s.officer.clone(), json!({})),
+                (url, s.head.clone(), json!({})),
+            ]);
+            let mut statuses: Vec<u16> = answers.iter().map(|(st, _)| *st).collect();
+            statuses.sort_unstable();
+            assert_eq!(statuses, [200, 409], "round {round}: {answers:?}");
+            let conflict = &answers.iter().find(|(st, _)| *st == 409).unwrap().1;
+            assert_eq!(conflict["code"], "invalid_transition", "{conflict:#}");
+            let refund = app.get(&format!("/api/v1/refunds/{id}"), Some(&s.finance));
+            assert_eq!(refund.body["status"], "training_confirmed");
+            assert_eq!(refund.body["version"], 2);
+        }
+    }
+
     // rule REF-4: two finance users paying one approved refund at the same
     // instant: exactly one succeeds and the ledger has exactly one refund entry
     fn concurrent_payments_pay_once_ref_4(app: TestApp) {

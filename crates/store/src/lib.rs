@@ -22,6 +22,7 @@ pub mod exams;
 pub mod forgery_reports;
 pub mod idempotency;
 pub mod ledger;
+pub mod locks;
 pub mod notices;
 pub mod notifications;
 pub mod organisations;

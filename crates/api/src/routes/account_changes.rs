@@ -13,6 +13,7 @@ use guild_domain::organisation::{
 };
 use guild_store::DbConn;
 use guild_store::account_changes::{AccountChangeFilter, AccountChangeRow};
+use guild_store::locks::Locked;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -327,6 +328,7 @@ async fn decide(
         .run(move |s| {
             let now = s.clock.now();
             s.store.write(|c| {
+                guild_store::locks::lock_row(c, Locked::AccountChanges, &id.to_string())?;
                 let mut row = visible_change(c, &user, &id)?;
                 let before = AccountChangeView::try_from(row.clone())?;
                 let next = account_change_transition(before.status, action)?;

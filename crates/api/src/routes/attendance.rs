@@ -37,6 +37,7 @@ use guild_store::DbConn;
 use guild_store::attendance::{AttendanceRecordRow, LeaveFilter, LeaveRequestRow};
 use guild_store::classes::{ClassRow, ClassSessionRow};
 use guild_store::enrolments::EnrolmentRow;
+use guild_store::locks::Locked;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -612,6 +613,7 @@ fn decide_leave_in_tx(
     action: LeaveAction,
     reason: Option<String>,
 ) -> ApiResult<LeaveRequestView> {
+    guild_store::locks::lock_row(conn, Locked::LeaveRequests, id)?;
     let mut parts = visible_leave(conn, user, id)?;
     if !may_decide_leave(user.role, is_class_head(&parts.class, user)) {
         return Err(ApiError::forbidden());

@@ -29,6 +29,7 @@ use guild_domain::organisation::{OrgStatus, org_accepts_accounts};
 use guild_domain::{Fen, Role};
 use guild_store::DbConn;
 use guild_store::ce_activities::{ActivityFilter, CeActivityRow};
+use guild_store::locks::Locked;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -469,6 +470,7 @@ async fn review(
         .run(move |s| {
             let now = s.clock.now();
             s.store.write(|c| {
+                guild_store::locks::lock_row(c, Locked::CeActivities, &id)?;
                 let mut row = visible_activity(c, &user, &id)?;
                 let before = ActivityView::try_from(row.clone())?;
                 let next = activity_transition(before.status, action)?;

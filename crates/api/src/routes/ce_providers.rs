@@ -31,6 +31,7 @@ use guild_domain::person::validate_phone;
 use guild_domain::{Fen, Refusal, Role};
 use guild_store::DbConn;
 use guild_store::ce_providers::{CeProviderRow, ProviderFilter};
+use guild_store::locks::Locked;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -630,6 +631,7 @@ pub async fn update(
         .run(move |s| {
             let now = s.clock.now();
             s.store.write(|c| {
+                guild_store::locks::lock_row(c, Locked::CeProviders, &id)?;
                 let mut row = visible_provider(c, &user, &id)?;
                 user.require(PROVIDER_APPLICANTS)?;
                 if_match.check(row.version)?;
@@ -684,6 +686,7 @@ async fn decide(
         .run(move |s| {
             let now = s.clock.now();
             s.store.write(|c| {
+                guild_store::locks::lock_row(c, Locked::CeProviders, &id)?;
                 let mut row = visible_provider(c, &user, &id)?;
                 let before = ProviderView::try_from(row.clone())?;
                 let next = provider_transition(before.status, action)?;

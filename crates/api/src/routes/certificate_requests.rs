@@ -43,6 +43,7 @@ use guild_domain::{Fen, Refusal, Role, local_date};
 use guild_store::DbConn;
 use guild_store::certificate_requests::{CertificateRequestRow, RequestFilter};
 use guild_store::certificates::CertificateRow;
+use guild_store::locks::Locked;
 use guild_store::notifications::NotificationRow;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -513,6 +514,7 @@ fn approve_in_tx(
     let mut old = guild_store::certificates::lock(conn, &row.certificate_id)?
         .ok_or_else(|| ApiError::not_found("certificate"))?;
     // Read again under the certificate's lock: a concurrent decision makes this one a 409.
+    guild_store::locks::lock_row(conn, Locked::CertificateRequests, id)?;
     let mut row = visible_request(conn, user, id)?;
     let before =
         CertificateRequestView::of(row.clone(), old.number.clone(), old.holder_name.clone())?;
@@ -716,6 +718,7 @@ fn close_in_tx(
     action: CertificateRequestAction,
     reason: Option<String>,
 ) -> ApiResult<CertificateRequestView> {
+    guild_store::locks::lock_row(conn, Locked::CertificateRequests, id)?;
     let mut row = visible_request(conn, user, id)?;
     if action == CertificateRequestAction::Withdraw {
         let own_org_request = user.role == Role::OrgReviewer

@@ -43,6 +43,7 @@ use guild_store::classes::ClassRow;
 use guild_store::deferrals::{DeferralFilter, DeferralRow};
 use guild_store::enrolments::EnrolmentRow;
 use guild_store::ledger::LedgerEntryRow;
+use guild_store::locks::Locked;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -374,7 +375,8 @@ fn decide_in_tx(
     if action == DeferralAction::Approve {
         guild_store::classes::lock(conn, &enrolment.class_id)?;
     }
-    // Read again under the class lock.
+    // Read again under the class lock and the deferral's own (API-5).
+    guild_store::locks::lock_row(conn, Locked::Deferrals, id)?;
     let (mut row, mut enrolment) = visible_deferral(conn, user, id)?;
     let before = view_of(conn, row.clone(), &enrolment)?;
     let next = deferral_transition(before.status, action)?;
@@ -476,7 +478,8 @@ fn transfer_in_tx(
     )?;
     let target = guild_store::classes::lock(conn, target_class_id)?
         .ok_or_else(|| ApiError::not_found("class"))?;
-    // Read again under the class lock.
+    // Read again under the class lock and the deferral's own (API-5).
+    guild_store::locks::lock_row(conn, Locked::Deferrals, id)?;
     let (mut row, mut old) = visible_deferral(conn, user, id)?;
     let before = view_of(conn, row.clone(), &old)?;
     let next = deferral_transition(before.status, DeferralAction::Transfer)?;

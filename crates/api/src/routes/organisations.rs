@@ -8,6 +8,7 @@ use guild_domain::organisation::{
 };
 use guild_domain::person::validate_phone;
 use guild_store::DbConn;
+use guild_store::locks::Locked;
 use guild_store::organisations::{OrganisationFilter, OrganisationRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -353,6 +354,7 @@ pub async fn update(
         .run(move |s| {
             let now = s.clock.now();
             s.store.write(|c| {
+                guild_store::locks::lock_row(c, Locked::Organisations, &id.to_string())?;
                 let mut row = visible_organisation(c, &user, &id)?;
                 if_match.check(row.version)?;
                 let before = OrganisationView::try_from(row.clone())?;
@@ -421,6 +423,7 @@ async fn transition(
         .run(move |s| {
             let now = s.clock.now();
             s.store.write(|c| {
+                guild_store::locks::lock_row(c, Locked::Organisations, &id.to_string())?;
                 let mut row = visible_organisation(c, &user, &id)?;
                 let before = OrganisationView::try_from(row.clone())?;
                 let next = org_transition(before.status, action)?;

@@ -7,6 +7,7 @@ use guild_domain::person::{
 };
 use guild_domain::{Gender, IdType, Role, SkillLevel, TraineeCategory};
 use guild_store::DbConn;
+use guild_store::locks::Locked;
 use guild_store::people::{PersonFilter, PersonRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -537,6 +538,7 @@ pub async fn update(
         .run(move |s| {
             let now = s.clock.now();
             s.store.write(|c| {
+                guild_store::locks::lock_row(c, Locked::People, &id.to_string())?;
                 let mut row = visible_person(c, &caller, &id)?;
                 if_match.check(row.version)?;
                 let before = row.clone();

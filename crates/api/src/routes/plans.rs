@@ -23,6 +23,7 @@ use guild_domain::plan::{
 use guild_domain::program::ProgramStatus;
 use guild_domain::{Role, local_date};
 use guild_store::DbConn;
+use guild_store::locks::Locked;
 use guild_store::plans::{PlanFilter, PlanRow, PlanVersionRow, PublicClassRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -515,6 +516,7 @@ pub async fn update(
             let now = s.clock.now();
             let today = today(s);
             s.store.write(|c| {
+                guild_store::locks::lock_row(c, Locked::Plans, &id.to_string())?;
                 let mut row = find_plan(c, &id)?;
                 if_match.check(row.version)?;
                 let before = PlanView::try_from(row.clone())?;
@@ -683,6 +685,7 @@ pub async fn amend(
             let now = s.clock.now();
             let today = today(s);
             s.store.write(|c| {
+                guild_store::locks::lock_row(c, Locked::Plans, &id.to_string())?;
                 let mut row = find_plan(c, &id)?;
                 if_match.check(row.version)?;
                 let before = PlanView::try_from(row.clone())?;

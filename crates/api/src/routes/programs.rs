@@ -13,6 +13,7 @@ use guild_domain::program::{
 };
 use guild_domain::{Fen, Role, TraineeCategory};
 use guild_store::DbConn;
+use guild_store::locks::Locked;
 use guild_store::programs::{ProgramFilter, ProgramRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -534,6 +535,7 @@ pub async fn update(
         .run(move |s| {
             let now = s.clock.now();
             s.store.write(|c| {
+                guild_store::locks::lock_row(c, Locked::Programs, &id.to_string())?;
                 let mut row = find_program(c, &id)?;
                 if_match.check(row.version)?;
                 let before = ProgramView::try_from(row.clone())?;

@@ -43,6 +43,7 @@ use guild_domain::{Fen, Role, local_date};
 use guild_store::DbConn;
 use guild_store::classes::ClassRow;
 use guild_store::enrolments::EnrolmentRow;
+use guild_store::locks::Locked;
 use guild_store::notifications::NotificationRow;
 use guild_store::refunds::{RefundFilter, RefundRow};
 use serde::{Deserialize, Serialize};
@@ -573,7 +574,10 @@ fn step_in_tx(
     if action == RefundAction::Pay {
         guild_store::refunds::lock_enrolment(conn, &row.enrolment_id)?;
     }
-    // Read again: under the enrolment lock for a payment.
+    // Read again: under the enrolment lock for a payment, and under the
+    // refund's own lock for every step (API-5: a concurrent step makes this
+    // one a 409, never a 412).
+    guild_store::locks::lock_row(conn, Locked::Refunds, id)?;
     let (mut row, enrolment) = visible_refund(conn, user, id)?;
     let before = view_of(conn, row.clone(), &enrolment)?;
     let next = refund_transition(before.status, action)?;

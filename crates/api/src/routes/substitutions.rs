@@ -32,6 +32,7 @@ use guild_domain::local_date;
 use guild_store::DbConn;
 use guild_store::classes::ClassRow;
 use guild_store::enrolments::EnrolmentRow;
+use guild_store::locks::Locked;
 use guild_store::people::PersonRow;
 use guild_store::substitutions::{SubstitutionFilter, SubstitutionRow};
 use serde::{Deserialize, Serialize};
@@ -393,6 +394,7 @@ fn decide_in_tx(
     reason: Option<String>,
     tz: Tz,
 ) -> ApiResult<SubstitutionView> {
+    guild_store::locks::lock_row(conn, Locked::Substitutions, id)?;
     let (mut row, enrolment) = visible_substitution(conn, user, id)?;
     let before = view_of(conn, row.clone(), &enrolment.class_id)?;
     let next = substitution_transition(before.status, action)?;

@@ -9,6 +9,7 @@ use guild_domain::account::{
 };
 use guild_domain::organisation::{OrgStatus, org_accepts_accounts};
 use guild_store::DbConn;
+use guild_store::locks::Locked;
 use guild_store::users::{UserFilter, UserRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -398,6 +399,7 @@ pub async fn update(
         .run(move |s| {
             let now = s.clock.now();
             s.store.write(|c| {
+                guild_store::locks::lock_row(c, Locked::Users, &id.to_string())?;
                 let mut row = visible_user(c, &user, &id)?;
                 if_match.check(row.version)?;
                 let before = UserView::try_from(row.clone())?;
