@@ -199,8 +199,8 @@ pub async fn idempotency(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .and_then(|t| verify_access_token(&state.jwt, t.trim(), now).ok())
+        .and_then(crate::auth::bearer_token)
+        .and_then(|t| verify_access_token(&state.jwt, t, now).ok())
         .map_or_else(|| "anonymous".to_owned(), |c| c.sub);
     let path = req
         .uri()

@@ -496,6 +496,55 @@ pub async fn disable(
     transition(state, ctx, user, id.into_inner(), UserAction::Disable).await
 }
 
+/// Unlock an account's logins (ACC-5): forgets every counted login and
+/// password-change attempt of the account, from every address, so the login
+/// throttle no longer holds it back (for example after strangers guessed its
+/// password from many addresses). The account's status and sessions are
+/// unchanged; limits on the guessing addresses themselves still apply.
+#[utoipa::path(
+    operation_id = "unlock_user",
+    tag = "users",
+    params(("id" = Uuid, Path, description = "Account id")),
+    responses((status = 200,
+            description = "Unlocked", body = UserView), ActionErrors)
+)]
+#[post("/users/{id}/unlock")]
+pub async fn unlock(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    user.require(&[Role::Admin])?;
+    let id = id.into_inner();
+    let view = state
+        .run(move |s| {
+            let now = s.clock.now();
+            s.store.write(|c| {
+                let row = visible_user(c, &user, &id)?;
+                let cleared = guild_store::sessions::clear_account_attempts(c, &row.username)?;
+                let view = UserView::try_from(row)?;
+                audit::record::<(), serde_json::Value>(
+                    c,
+                    &Actor::new(&user, &ctx, now),
+                    Change {
+                        action: "user.unlock",
+                        entity_type: "user",
+                        entity_id: &id.to_string(),
+                        organisation_id: view.organisation_id.map(|o| o.to_string()).as_deref(),
+                        before: None,
+                        after: Some(&serde_json::json!({"cleared_attempts": cleared})),
+                    },
+                )?;
+                Ok(view)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(view.version))
+        .json(view))
+}
+
 /// Enable a disabled account.
 #[utoipa::path(
     operation_id = "enable_user",
