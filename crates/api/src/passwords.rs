@@ -26,6 +26,10 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use crate::auth::random_bytes;
 use crate::error::{ApiError, ApiResult};
 
+/// The most hashes run at once however many cores there are: 8 buffers of
+/// 19 MiB keep the memory held for hashing under 160 MiB on any machine.
+pub const MAX_PERMITS: usize = 8;
+
 /// Seconds a caller refused for lack of hashing capacity is told to wait.
 pub const BUSY_RETRY_AFTER_SECONDS: i64 = 1;
 
@@ -78,13 +82,15 @@ impl Passwords {
         }
     }
 
-    /// One hash per core (`std::thread::available_parallelism`); four callers
-    /// per core may wait, each for at most 2 seconds. A hash takes tens of
-    /// milliseconds, so a full queue drains well within the wait, and a caller
-    /// past it is refused at once rather than queued behind a crowd.
+    /// One hash per core (`std::thread::available_parallelism`), at most
+    /// [`MAX_PERMITS`]; four callers per permit may wait, each for at most
+    /// 2 seconds. A hash takes tens of milliseconds, so a full queue drains well
+    /// within the wait, and a caller past it is refused at once rather than
+    /// queued behind a crowd.
     pub fn for_this_machine() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        Self::new(cores, cores * 4, Duration::from_secs(2))
+        let permits = cores.min(MAX_PERMITS);
+        Self::new(permits, permits * 4, Duration::from_secs(2))
     }
 
     /// How many hashes may run at once.

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::audit::{self, Actor, Change};
-use crate::auth::{AuthUser, hash_password};
+use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{IfMatch, PageParams, Paged, RequestContext, etag, parse_stored, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
@@ -253,7 +253,8 @@ pub async fn create(
     let body = body.into_inner();
     let username = validate_username(&body.username)?;
     validate_password(&body.password, &username)?;
-    let hash = hash_password(&body.password)?;
+    let password = body.password.clone();
+    let hash = state.run(move |s| s.passwords.hash(&password)).await?;
     let view = state
         .run(move |s| {
             let now = s.clock.now();
@@ -590,7 +591,7 @@ pub async fn reset_password(
                 e.field = "new_password".to_owned();
                 ApiError::from(e)
             })?;
-            let hash = hash_password(&body.new_password)?;
+            let hash = s.passwords.hash(&body.new_password)?;
             s.store.write(|c| {
                 end_all_sessions(c, &id.to_string(), now)?;
                 let mut row = guild_store::users::find(c, &id.to_string())?
