@@ -137,8 +137,11 @@ pub fn leave(app: &TestApp, token: &str, enrolment: &str, session: &str) -> Resp
     )
 }
 
-/// Records `absent` for `enrolment` at the first two sessions (ATT-3), as the class head.
-pub fn two_absences(app: &TestApp, c: &Course, enrolment: &str) {
+/// Records `absent` for `enrolment` at the first two sessions (ATT-3), as the
+/// class head, on the second session's day (7 April 2026, 12:30 Asia/Shanghai):
+/// attendance is never taken ahead of a session (ATT-1).
+pub fn two_absences(app: &TestApp, c: &mut Course, enrolment: &str) {
+    c.at(app, shanghai(2026, 4, 7, 12, 30));
     for session in &c.sessions[..2] {
         record(
             app,
@@ -204,6 +207,14 @@ backend_tests! {
             .assert_problem(403, "forbidden");
         record(&app, &c.s.org.filler, &c.class, &s1, json!([{"enrolment_id": ann, "status": "absent"}]))
             .assert_problem(403, "forbidden");
+        // Not ahead of the session: the second one is tomorrow.
+        record(&app, &c.head, &c.class, &s2, json!([{"enrolment_id": ann, "status": "absent"}]))
+            .assert_rule(422, "session_not_held", "ATT-1");
+        let sheet = app.get(&format!("/api/v1/classes/{}/attendance", c.class), Some(&c.head));
+        sheet.assert_status(200);
+        assert_eq!(marks(&sheet.body, &ann)[1], Value::Null, "{:#}", sheet.body);
+        // From the session's day on (Asia/Shanghai: 00:00 on 7 April is 16:00 UTC the day before).
+        c.at(&app, shanghai(2026, 4, 7, 0, 0));
         // Approved leave makes `excused` the default.
         let r = record(&app, &c.s.officer, &c.class, &s2, json!([
             {"enrolment_id": ann, "status": "absent"},
@@ -245,7 +256,8 @@ backend_tests! {
         assert_eq!(theirs.body["trainees"], json!([]));
         let ours = app.get(&format!("/api/v1/classes/{}/attendance", c.class), Some(&c.s.org.reviewer));
         assert_eq!(ours.body["trainees"].as_array().unwrap().len(), 2);
-        app.get(&format!("/api/v1/classes/{}/attendance", c.class), Some(&other_teacher.token))
+        let other_teacher = app.login("other.teacher", USER_PASSWORD);
+        app.get(&format!("/api/v1/classes/{}/attendance", c.class), Some(&other_teacher))
             .assert_problem(403, "forbidden");
         // Audited.
         let audit = app.list_all("/api/v1/audit-events?entity_type=attendance_record", &c.s.admin);
@@ -330,6 +342,12 @@ backend_tests! {
             {"enrolment_id": bob, "status": "absent"}
         ])).assert_status(200);
         assert_eq!(app.get(&path, Some(&c.s.org.filler)).body["eligible"], true);
+        // An `absent` ahead of the session is refused and leaves eligibility alone.
+        record(&app, &c.head, &c.class, &c.sessions[1], json!([{"enrolment_id": ann, "status": "absent"}]))
+            .assert_rule(422, "session_not_held", "ATT-1");
+        assert_eq!(app.get(&path, Some(&c.s.org.filler)).body["eligible"], true);
+        c.at(&app, shanghai(2026, 4, 7, 12, 30));
+        let ann_token = app.login("ann", USER_PASSWORD);
         record(&app, &c.head, &c.class, &c.sessions[1], json!([
             {"enrolment_id": ann, "status": "absent"},
             {"enrolment_id": bob, "status": "present"}

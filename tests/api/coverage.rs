@@ -323,7 +323,7 @@ fn tenants(app: &TestApp, admin: &str) -> Tenants {
     let (deferral, substitution) = deferral_fixtures(app, admin, &a, &enrolment, &class.id());
     let (leave_request, sitting) = attendance_fixtures(app, admin, &a, &class.id(), &deferral);
     let refund = refund_fixture(app, admin, &a, &class.id());
-    let sanction = sanction_fixture(app, admin, &a, &class.id());
+    let sanction = sanction_fixture(app, admin, &a, &program.id());
     let certs = certificate_fixtures(app, admin, &a, &program.id());
     let ce_provider = app.post(
         "/api/v1/ce/providers",
@@ -433,9 +433,22 @@ fn certificate_fixtures(
 }
 
 /// Org A's sanction (DSC-1): a fifth person's paid enrolment registered for a
-/// sitting of the class held today (the clock's start day in Asia/Shanghai),
+/// sitting held today (the clock's start day in Asia/Shanghai) of a class of
+/// the program starting today,
 /// and a cheating incident recorded by the administrator (a warning).
-fn sanction_fixture(app: &TestApp, admin: &str, a: &OrgFixture, class: &str) -> String {
+fn sanction_fixture(app: &TestApp, admin: &str, a: &OrgFixture, program: &str) -> String {
+    use crate::classes::{action, check_mandatory_items, class_body, create_class};
+    let today = (guild_tests::start_time() + chrono::Duration::hours(8))
+        .date_naive()
+        .to_string();
+    // A sitting is never dated before its class starts (EXM-5): a class of today.
+    let class = &create_class(
+        app,
+        admin,
+        class_body(program, "COV-1-2026-03", &today, &today),
+    );
+    action(app, admin, class, "open", None).assert_status(200);
+    check_mandatory_items(app, admin, class);
     let finance = app.create_user(admin, "coverage.sanctions", "finance", None);
     let person = app.create_person(&a.filler, "Sun Qi", &valid_id_number(41), None);
     person.assert_status(201);
@@ -460,9 +473,6 @@ fn sanction_fixture(app: &TestApp, admin: &str, a: &OrgFixture, class: &str) -> 
         json!({"amount_fen": 150, "reference": "COV-SANCTION"}),
     )
     .assert_status(201);
-    let today = (guild_tests::start_time() + chrono::Duration::hours(8))
-        .date_naive()
-        .to_string();
     let sitting = app.post(
         "/api/v1/sittings",
         Some(admin),

@@ -8,7 +8,7 @@ use guild_tests::{Resp, TestApp, USER_PASSWORD, backend_tests};
 use serde_json::{Value, json};
 
 use crate::attendance::{course, course_with, two_absences};
-use crate::classes::teacher;
+use crate::classes::{shanghai, teacher};
 use crate::enrolments::{
     EXAM_FEE, TRAINING_FEE, act, approved_enrolment, org_person, paid_enrolment, trainee_account,
 };
@@ -91,7 +91,7 @@ backend_tests! {
         let dave_person = org_person(&app, &c.s.org, "Dave", 4);
         let dave = paid_enrolment(&app, &c.s, &c.class, &dave_person);
         c.start(&app);
-        two_absences(&app, &c, &ann);
+        two_absences(&app, &mut c, &ann);
         app.post("/api/v1/bans", Some(&c.s.admin), json!({"person_id": dave_person, "scope": "all", "starts_on": "2026-04-06", "ends_on": "2026-12-31", "reason": "impersonation in another exam"}))
             .assert_status(201);
         let first = sitting(&app, &c.s.officer, &c.class, "first", "2026-04-09");
@@ -148,7 +148,7 @@ backend_tests! {
         c.start(&app);
         let ann_token = app.login("ann", USER_PASSWORD);
         let other = app.org_with_accounts(&c.s.admin, "other");
-        let first = sitting(&app, &c.s.officer, &c.class, "first", "2026-04-09");
+        let first = sitting(&app, &c.s.officer, &c.class, "first", "2026-04-06");
         let r = register(&app, &c.s.officer, &first, &[&ann, &bob, &cleo]);
         r.assert_status(201);
         let regs: Vec<String> = r.body["registered"].as_array().unwrap().iter().map(reg_id).collect();
@@ -234,7 +234,7 @@ backend_tests! {
         let bob = c.paid(&app, "Bob", 2);
         let carl = c.paid(&app, "Carl", 3);
         c.start(&app);
-        let first = sitting(&app, &c.s.officer, &c.class, "first", "2026-04-09");
+        let first = sitting(&app, &c.s.officer, &c.class, "first", "2026-04-06");
         let ra = reg_id(&register_one(&app, &c.s.officer, &first, &ann));
         let rb = reg_id(&register_one(&app, &c.s.officer, &first, &bob));
         let retake = sitting(&app, &c.s.officer, &c.class, "retake", "2026-04-20");
@@ -264,6 +264,7 @@ backend_tests! {
         assert_eq!(l["balance"]["charged"], TRAINING_FEE + EXAM_FEE);
         assert_eq!(l["balance"]["due"], 0);
         // The retake fails too: no second retake.
+        c.at(&app, shanghai(2026, 4, 20, 12, 0));
         results(&app, &c.s.officer, &retake, json!([{"registration_id": reg_id(retaken), "theory_score": 50}]))
             .assert_status(200);
         let second = sitting(&app, &c.s.officer, &c.class, "retake", "2026-05-04");
@@ -278,7 +279,7 @@ backend_tests! {
         let mut c = course_with(&app, Some(program_body("SKILL-1", "closed_book", true)), "SKILL-2026-01");
         let ann = c.paid(&app, "Ann", 1);
         c.start(&app);
-        let first = sitting(&app, &c.s.officer, &c.class, "first", "2026-04-09");
+        let first = sitting(&app, &c.s.officer, &c.class, "first", "2026-04-06");
         let ra = reg_id(&register_one(&app, &c.s.officer, &first, &ann));
         results(&app, &c.head, &first, json!([{"registration_id": ra, "theory_score": 75, "practical_score": 50}]))
             .assert_status(200);
@@ -296,5 +297,36 @@ backend_tests! {
         assert_eq!(last["reference"], reg["id"]);
         assert_eq!(l["balance"]["charged"], TRAINING_FEE + 2 * EXAM_FEE);
         assert_eq!(l["balance"]["due"], EXAM_FEE);
+    }
+
+    // rule EXM-5: a sitting is never dated before its class starts, and no
+    // score is entered before the sitting's date (Asia/Shanghai); a refused
+    // entry changes nothing
+    fn no_sitting_before_the_class_and_no_scores_before_the_sitting(app: TestApp) {
+        let mut c = course(&app);
+        let ann = c.paid(&app, "Ann", 1);
+        let early = app.post(
+            "/api/v1/sittings",
+            Some(&c.s.officer),
+            json!({"class_id": c.class, "kind": "first", "held_on": "2026-04-05", "starts_at": "09:00", "place": "Exam hall 2"}),
+        );
+        early.assert_rule(422, "sitting_before_class", "EXM-5");
+        assert_eq!(app.list_all(&format!("/api/v1/sittings?class_id={}", c.class), &c.s.officer).len(), 0);
+        c.start(&app);
+        let first = sitting(&app, &c.s.officer, &c.class, "first", "2026-04-09");
+        let ra = reg_id(&register_one(&app, &c.s.officer, &first, &ann));
+        // 8 April 23:59 in Shanghai is still before the sitting.
+        c.at(&app, shanghai(2026, 4, 8, 23, 59));
+        for token in [&c.s.officer, &c.head] {
+            results(&app, token, &first, json!([{"registration_id": ra, "theory_score": 80}]))
+                .assert_rule(422, "sitting_not_held", "EXM-5");
+        }
+        let staff = app.get(&format!("/api/v1/classes/{}/results", c.class), Some(&c.s.officer));
+        assert_eq!(staff.body["results"][0]["theory_score"], Value::Null, "{:#}", staff.body);
+        // 9 April 00:00 in Shanghai (16:00 UTC the day before): the sitting's day.
+        c.at(&app, shanghai(2026, 4, 9, 0, 0));
+        let r = results(&app, &c.s.officer, &first, json!([{"registration_id": ra, "theory_score": 80}]));
+        r.assert_status(200);
+        assert_eq!(r.body[0]["passed"], true);
     }
 }

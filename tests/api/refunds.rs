@@ -413,6 +413,46 @@ backend_tests! {
         assert_eq!(l["balance"]["due"], 0);
     }
 
+    // rule REF-1: a paid personal refund (REF-2) of the training fee is over,
+    // not "in progress"; when the class is then cancelled, the exam fee still
+    // held comes back too
+    fn a_cancelled_class_refunds_the_exam_fee_a_personal_refund_left_ref_1(app: TestApp) {
+        let s = setup(&app);
+        let leader = leader(&app, &s);
+        let (e, personal) = submitted(&app, &s, "Left Early", 25);
+        for (a, token) in [("confirm-training", &s.officer), ("confirm-finance", &s.finance), ("approve", &leader), ("pay", &s.finance)] {
+            step(&app, token, &personal, a).assert_status(200);
+        }
+        action(&app, &s.officer, &s.class, "cancel", Some(json!({"reason": "the venue is closed"}))).assert_status(200);
+        let r = app.post(&format!("/api/v1/classes/{}/refunds", s.class), Some(&s.head), json!({}));
+        r.assert_status(201);
+        assert_eq!(r.body["skipped"], json!([]), "{:#}", r.body);
+        let ids = r.body["refund_ids"].as_array().unwrap();
+        assert_eq!(ids.len(), 1, "{:#}", r.body);
+        let id = ids[0].as_str().unwrap().to_owned();
+        let refund = app.get(&format!("/api/v1/refunds/{id}"), Some(&s.finance));
+        refund.assert_status(200);
+        assert_eq!(refund.body["enrolment_id"], json!(e));
+        assert_eq!(refund.body["kind"], "class_cancelled");
+        assert_eq!(refund.body["amount_fen"], EXAM_FEE);
+        // An open refund still blocks a second one (REF-4).
+        let again = app.post(&format!("/api/v1/classes/{}/refunds", s.class), Some(&s.head), json!({}));
+        again.assert_status(201);
+        assert_eq!(again.body["skipped"], json!([{"enrolment_id": e, "code": "refund_in_progress"}]));
+        for (a, token) in [("confirm-training", &s.officer), ("confirm-finance", &s.finance), ("approve", &leader), ("pay", &s.finance)] {
+            step(&app, token, &id, a).assert_status(200);
+        }
+        let l = ledger(&app, &s.finance, &e);
+        assert_eq!(entries_of_kind(&l, "refund"), [("training_fee".to_owned(), TRAINING_FEE), ("exam_fee".to_owned(), EXAM_FEE)]);
+        assert_eq!(l["balance"]["refunded"], FEE);
+        assert_eq!(l["balance"]["due"], 0);
+        assert_eq!(l["balance"]["credit"], 0);
+        // Nothing is held any more: nothing more is filed.
+        let last = app.post(&format!("/api/v1/classes/{}/refunds", s.class), Some(&s.head), json!({}));
+        last.assert_status(201);
+        assert_eq!(last.body["refund_ids"], json!([]));
+    }
+
     // rules DEF-4, REF-1, REF-2: a no_show never gets a refund, neither on request
     // nor when the class is cancelled afterwards
     fn a_no_show_gets_no_refund_def_4(app: TestApp) {

@@ -22,6 +22,10 @@ use reqwest::blocking::Client;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
+mod custom;
+pub mod proxy;
+pub use custom::AppOptions;
+
 /// The first administrator's password in every test app.
 pub const ADMIN_PASSWORD: &str = "Guild-Root-2026";
 /// A password that satisfies the password rule for any test user name.

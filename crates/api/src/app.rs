@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::{ResourceDef, Server};
 use actix_web::middleware::{Compress, from_fn};
@@ -73,12 +74,19 @@ impl Application {
             ApiError::Internal(msg) => format!("cannot create the first admin: {msg}"),
             other => format!("cannot create the first admin: {other}"),
         })?;
-        // CRT-3: the first signing key, so the JWKS is never empty.
+        // CRT-3: the first signing key, so the JWKS is never empty. Instances
+        // starting together take turns (the first creates it, the others find it).
         let now = state.clock.now();
-        state
+        let has_key = state
             .store
-            .write(|c| crate::signing::ensure_active_key(c, now).map(|_| ()))
-            .map_err(|e| format!("cannot create the first signing key: {e}"))?;
+            .read(|c| guild_store::signing_keys::active(c).map(|k| k.is_some()))
+            .map_err(|e| format!("cannot read the signing keys: {e}"))?;
+        if !has_key {
+            state
+                .store
+                .write_exclusive(|c| crate::signing::ensure_active_key(c, now).map(|_| ()))
+                .map_err(|e| format!("cannot create the first signing key: {e}"))?;
+        }
         let openapi = openapi_document();
         let routes = web::Data::new(KnownRoutes::from_document(&openapi));
         // The public certificate lookups (CRT-2), batched on their own threads.
@@ -87,6 +95,7 @@ impl Application {
                 .map_err(|e| e.to_string())?,
         );
         let workers = state.config.workers;
+        let request_timeout = state.config.request_timeout;
         let data = web::Data::new(state.clone());
         let mut server = HttpServer::new(move || {
             App::new()
@@ -103,6 +112,7 @@ impl Application {
                 // Innermost first: idempotency stores plain bodies, the problem
                 // rewriter sees them uncompressed, and compression comes last.
                 .wrap(from_fn(idempotency))
+                .wrap(from_fn(crate::timeout::body_deadline))
                 .wrap(from_fn(request_id_and_problems))
                 .wrap(Compress::default())
                 .into_utoipa_app()
@@ -118,6 +128,13 @@ impl Application {
                 .app_data(routes.clone())
                 .default_service(web::to(unmatched))
         })
+        // Slow and idle clients: the head must arrive within the request timeout
+        // (at most 5 s; the body is bounded by `timeout::body_deadline`), an idle
+        // keep-alive connection closes after 5 s, and a client that does not take
+        // its last bytes is dropped after 2 s.
+        .client_request_timeout(request_timeout.min(Duration::from_secs(5)))
+        .keep_alive(Duration::from_secs(5))
+        .client_disconnect_timeout(Duration::from_secs(2))
         .listen(listener)
         .map_err(|e| e.to_string())?;
         if let Some(n) = workers {
@@ -215,7 +232,15 @@ async fn unmatched(req: HttpRequest, routes: web::Data<KnownRoutes>) -> HttpResp
 
 /// On an empty database, creates `admin` with `GUILD_ADMIN_PASSWORD`, or with a
 /// generated password printed once to standard output.
+///
+/// Idempotent across instances: several started at once on an empty database
+/// take turns (`Store::write_exclusive`), the first creates `admin` and the others
+/// find it. Should one still collide, finding `admin` afterwards is success.
 fn bootstrap_admin(state: &AppState) -> Result<(), ApiError> {
+    // Read first: a database that has accounts needs no write (nor a lock).
+    if state.store.read(guild_store::users::count)? > 0 {
+        return Ok(());
+    }
     let now = state.clock.now();
     let (password, generated) = match &state.config.admin_password {
         Some(p) => (p.0.clone(), false),
@@ -227,14 +252,18 @@ fn bootstrap_admin(state: &AppState) -> Result<(), ApiError> {
             )
         }
     };
-    state.store.write(|c| {
+    guild_domain::account::validate_password(&password, "admin").map_err(|e| {
+        ApiError::Internal(format!(
+            "GUILD_ADMIN_PASSWORD is not acceptable: {}",
+            e.message
+        ))
+    })?;
+    // Hashed before the transaction: no lock is held while hashing.
+    let hash = hash_password(&password)?;
+    let created = state.store.write_exclusive(|c| {
         if guild_store::users::count(c)? > 0 {
-            return Ok(());
+            return Ok(false);
         }
-        guild_domain::account::validate_password(&password, "admin").map_err(|e| {
-            ApiError::Internal(format!("GUILD_ADMIN_PASSWORD is not acceptable: {}", e.message))
-        })?;
-        let hash = hash_password(&password)?;
         new_user_row(
             c,
             NewUser {
@@ -247,11 +276,19 @@ fn bootstrap_admin(state: &AppState) -> Result<(), ApiError> {
             },
             now,
         )?;
-        if generated {
-            println!("Created the first administrator. user: admin  password: {password}  (shown only once)");
-        } else {
-            println!("Created the first administrator 'admin' with the password from GUILD_ADMIN_PASSWORD.");
-        }
-        Ok(())
-    })
+        Ok(true)
+    });
+    match created {
+        Ok(true) if generated => println!(
+            "Created the first administrator. user: admin  password: {password}  (shown only once)"
+        ),
+        Ok(true) => println!(
+            "Created the first administrator 'admin' with the password from GUILD_ADMIN_PASSWORD."
+        ),
+        Ok(false) => {}
+        // Another instance got there first after all.
+        Err(_) if state.store.read(guild_store::users::count)? > 0 => {}
+        Err(e) => return Err(e),
+    }
+    Ok(())
 }

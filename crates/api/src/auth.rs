@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
 use argon2::Argon2;
 use argon2::password_hash::PasswordHasher;
 use base64::Engine;
@@ -245,6 +245,11 @@ impl FromRequest for AuthUser {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // Authenticated once per request: the idempotency middleware may have done it.
+        if let Some(user) = req.extensions().get::<AuthUser>().cloned() {
+            return Box::pin(std::future::ready(Ok(user)));
+        }
+        let request = req.clone();
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let header = req
             .headers()
@@ -304,13 +309,16 @@ impl FromRequest for AuthUser {
                     "the session was ended; log in again",
                 ));
             }
-            Ok(AuthUser {
+            let user = AuthUser {
                 id: row.id,
                 username: row.username,
                 role: parse_stored("users", &row.role)?,
                 organisation_id: row.organisation_id,
                 person_id: row.person_id,
-            })
+            };
+            // Kept for the rest of the request (and its log line, which names the caller).
+            request.extensions_mut().insert(user.clone());
+            Ok(user)
         })
     }
 }

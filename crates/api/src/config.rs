@@ -29,6 +29,9 @@ pub struct Config {
     /// `GUILD_CARD_FEE_FEN`: the fee for a physical certificate card, in fen
     /// (CRT-5; default 2000, i.e. 20 yuan).
     pub card_fee_fen: i64,
+    /// `GUILD_REQUEST_TIMEOUT_SECS`: how long a client may take to send a request
+    /// body (and, capped at 5 s, its headers) before it gets `408` and is closed.
+    pub request_timeout: std::time::Duration,
 }
 
 /// A configured secret string that never prints.
@@ -45,6 +48,8 @@ impl std::fmt::Debug for Secret {
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/guild.db";
 /// The default physical card fee (CRT-5): 20 yuan.
 pub const DEFAULT_CARD_FEE_FEN: i64 = 2000;
+/// The default time a client has to send a request body.
+pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// The default listen address.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
@@ -112,6 +117,17 @@ impl Config {
                     )
                 })?,
         };
+        let request_timeout = match get("GUILD_REQUEST_TIMEOUT_SECS") {
+            None => DEFAULT_REQUEST_TIMEOUT,
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=3600).contains(n))
+                .map(std::time::Duration::from_secs)
+                .ok_or_else(|| {
+                    format!("GUILD_REQUEST_TIMEOUT_SECS={v:?} must be a number from 1 to 3600")
+                })?,
+        };
         let public_base_url = get("GUILD_PUBLIC_BASE_URL")
             .unwrap_or_else(|| format!("http://{bind}"))
             .trim_end_matches('/')
@@ -128,6 +144,7 @@ impl Config {
             workers,
             ce_grace_days,
             card_fee_fen,
+            request_timeout,
         })
     }
 }
@@ -143,6 +160,19 @@ mod tests {
         assert_eq!(c.bind.to_string(), DEFAULT_BIND);
         assert_eq!(c.time_zone, chrono_tz::Asia::Shanghai);
         assert!(c.admin_password.is_none());
+        assert_eq!(c.request_timeout, DEFAULT_REQUEST_TIMEOUT);
+    }
+
+    #[test]
+    fn the_request_timeout_is_read_in_seconds() {
+        let c =
+            Config::from_lookup(|k| (k == "GUILD_REQUEST_TIMEOUT_SECS").then(|| "2".to_owned()))
+                .unwrap();
+        assert_eq!(c.request_timeout, std::time::Duration::from_secs(2));
+        let err =
+            Config::from_lookup(|k| (k == "GUILD_REQUEST_TIMEOUT_SECS").then(|| "0".to_owned()))
+                .unwrap_err();
+        assert!(err.contains("GUILD_REQUEST_TIMEOUT_SECS"));
     }
 
     #[test]

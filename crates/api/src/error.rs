@@ -83,11 +83,16 @@ error_codes! {
     TooManyRequests = ("too_many_requests", TOO_MANY_REQUESTS, "Too many attempts; try again later"),
     /// A fault on the server; the body says nothing more.
     Internal = ("internal", INTERNAL_SERVER_ERROR, "Internal server error"),
-    /// The database is unreachable.
+    /// The request body did not arrive in time (`GUILD_REQUEST_TIMEOUT_SECS`).
+    RequestTimeout = ("request_timeout", REQUEST_TIMEOUT, "The request was not received in time"),
+    /// The database is unreachable, read-only or busy; retry after `Retry-After`.
     Unavailable = ("unavailable", SERVICE_UNAVAILABLE, "The service is temporarily unavailable"),
     /// Too many passwords are being checked at once; retry after `Retry-After` (ACC-5).
     ServerBusy = ("server_busy", SERVICE_UNAVAILABLE, "The server is busy; try again shortly"),
 }
+
+/// Seconds a client is asked to wait (`Retry-After`) when the database is unavailable.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u32 = 5;
 
 /// One invalid field of a request.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -360,7 +365,10 @@ impl ApiError {
                     c.as_str(),
                     c.status(),
                     c.title(),
-                    Some("the database is not reachable; retry later".to_owned()),
+                    Some(
+                        "the database cannot be reached or written to just now; retry later"
+                            .to_owned(),
+                    ),
                 )
             }
         }
@@ -370,8 +378,8 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Pool(e) => ApiError::Unavailable(e.to_string()),
             StoreError::Stale { .. } => ApiError::version_mismatch(),
+            e if e.is_unavailable() => ApiError::Unavailable(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -430,6 +438,12 @@ impl ResponseError for ApiError {
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }
+        if let ApiError::Unavailable(_) = self {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS),
+            );
+        }
         if problem.status == 401 {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -487,6 +501,22 @@ mod tests {
         let p = ApiError::Transition(t).problem();
         assert_eq!(p.status, 409);
         assert_eq!(p.allowed_actions, Some(vec!["suspend".to_owned()]));
+    }
+
+    #[test]
+    fn a_lost_database_connection_answers_503_with_retry_after() {
+        // A connection that died mid-request is the database's state, not a bug.
+        let lost = StoreError::Query(guild_store::QueryError::BrokenTransactionManager);
+        let err = ApiError::from(lost);
+        assert!(matches!(err, ApiError::Unavailable(_)), "{err:?}");
+        let response = err.error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers().get(header::RETRY_AFTER),
+            Some(&HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS))
+        );
+        let bug = StoreError::Query(guild_store::QueryError::NotFound);
+        assert!(matches!(ApiError::from(bug), ApiError::Internal(_)));
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod passwords;
 pub mod routes;
 pub mod signing;
 pub mod state;
+pub mod timeout;
 
 pub use app::{Application, openapi_document};
 pub use config::Config;

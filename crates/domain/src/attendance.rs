@@ -128,6 +128,27 @@ pub fn check_class_running(status: ClassStatus) -> Result<(), Refusal> {
     }
 }
 
+/// ATT-1: attendance is taken for a session that has happened: refused
+/// before the session's date in the association's time zone
+/// (`session_not_held`). On the session's own day it is accepted, since the
+/// head takes the roll during the session. An `absent` entered in advance
+/// would otherwise remove exam eligibility (ATT-3) for a session nobody
+/// has missed yet.
+pub fn check_session_held(today: NaiveDate, session_date: NaiveDate) -> Result<(), Refusal> {
+    if session_date > today {
+        Err(Refusal::rule(
+            "ATT-1",
+            "session_not_held",
+            format!(
+                "the session is on {session_date}; attendance is recorded from that day on \
+                 (today is {today})"
+            ),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// ATT-1, ATT-2: attendance and leave concern the class's paid trainees
 /// (`paid` or `notified`, ENR-3); anyone else is not taking part (code
 /// `not_taking_part`, `rule` naming the request's rule).
@@ -349,6 +370,16 @@ mod tests {
                 "class_not_running"
             );
         }
+    }
+
+    #[test]
+    fn attendance_only_from_the_session_date_on() {
+        // rule ATT-1
+        let session = d(2026, 4, 7);
+        let r = check_session_held(d(2026, 4, 6), session).unwrap_err();
+        assert_eq!((r.rule, r.code), (Some("ATT-1"), "session_not_held"));
+        assert!(check_session_held(session, session).is_ok());
+        assert!(check_session_held(d(2026, 4, 8), session).is_ok());
     }
 
     #[test]

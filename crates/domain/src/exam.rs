@@ -310,6 +310,40 @@ pub fn disqualified_result(exam: &ExamComponents) -> ExamResult {
     }
 }
 
+/// EXM-5: a sitting examines what the class taught, so it is never dated
+/// before the class's first day (`sitting_before_class`). It may fall on any
+/// day from the start on, including after the class ends (retakes come later).
+pub fn check_sitting_date(held_on: NaiveDate, class_start: NaiveDate) -> Result<(), Refusal> {
+    if held_on < class_start {
+        Err(Refusal::rule(
+            "EXM-5",
+            "sitting_before_class",
+            format!("the class starts on {class_start}; its exam cannot be held on {held_on}"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// EXM-5: scores are entered for a sitting that has taken place: refused while
+/// the sitting's date is still ahead in the association's time zone
+/// (`sitting_not_held`). On the sitting's own day they are accepted, since the
+/// practical part is often marked on the spot.
+pub fn check_sitting_held(today: NaiveDate, held_on: NaiveDate) -> Result<(), Refusal> {
+    if held_on > today {
+        Err(Refusal::rule(
+            "EXM-5",
+            "sitting_not_held",
+            format!(
+                "the sitting is on {held_on}; results are entered from that day on (today is \
+                 {today})"
+            ),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// Whether a registration has its result for publishing (EXM-5): a complete
 /// result (`passed` known), or a disqualification.
 pub fn has_result(status: RegistrationStatus, passed: Option<bool>) -> bool {
@@ -377,6 +411,20 @@ mod tests {
             passed: None,
             status: RegistrationStatus::Registered,
         }
+    }
+
+    #[test]
+    fn sittings_fall_within_the_class_and_scores_follow_them_exm_5() {
+        // rule EXM-5
+        let day = |m: u32, d: u32| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        let r = check_sitting_date(day(4, 5), day(4, 6)).unwrap_err();
+        assert_eq!((r.rule, r.code), (Some("EXM-5"), "sitting_before_class"));
+        assert!(check_sitting_date(day(4, 6), day(4, 6)).is_ok());
+        assert!(check_sitting_date(day(5, 9), day(4, 6)).is_ok());
+        let r = check_sitting_held(day(4, 8), day(4, 9)).unwrap_err();
+        assert_eq!((r.rule, r.code), (Some("EXM-5"), "sitting_not_held"));
+        assert!(check_sitting_held(day(4, 9), day(4, 9)).is_ok());
+        assert!(check_sitting_held(day(4, 10), day(4, 9)).is_ok());
     }
 
     #[test]

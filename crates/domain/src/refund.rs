@@ -14,8 +14,8 @@
 //!   a reason ([`due_roles`]).
 //! - REF-4: a refund never exceeds the money held for the enrolment and not
 //!   yet refunded ([`payment_entries`] re-checks it at payment under a row
-//!   lock), and at most one refund per enrolment is live (a partial unique
-//!   index; [`refund_in_progress`]).
+//!   lock), and at most one refund per enrolment is open, i.e. neither
+//!   rejected nor paid (a partial unique index; [`refund_in_progress`]).
 //!
 //! No refund for a `no_show` (DEF-4, [`check_refundable_status`]).
 
@@ -142,11 +142,14 @@ pub fn refund_allowed_actions(from: RefundStatus) -> Vec<&'static str> {
 }
 
 impl RefundStatus {
-    /// Whether the refund still counts against the enrolment (REF-4): every
-    /// status but `rejected` (a paid refund stays live: the database allows
-    /// one live refund per enrolment, so a second one is never filed).
-    pub fn is_live(self) -> bool {
-        self != Self::Rejected
+    /// Whether the refund is still in progress (REF-4): every status but
+    /// `rejected` and `paid`. The database allows one open refund per
+    /// enrolment. A paid refund is over: what it paid back is in the ledger,
+    /// and a later refund can only pay what is still held (e.g. the exam fee a
+    /// personal refund leaves, when the class is then cancelled, REF-1), which
+    /// [`payment_entries`] re-checks under the enrolment's row lock.
+    pub fn is_open(self) -> bool {
+        !matches!(self, Self::Rejected | Self::Paid)
     }
 }
 
@@ -434,7 +437,7 @@ pub fn refund_in_progress(existing: &str) -> Refusal {
     Refusal::rule(
         "REF-4",
         "refund_in_progress",
-        format!("the enrolment already has a refund in progress or paid ({existing})"),
+        format!("the enrolment already has a refund in progress ({existing})"),
     )
 }
 
@@ -575,8 +578,10 @@ mod tests {
         assert_eq!(e.allowed, vec!["confirm_training", "reject"]);
         assert!(refund_allowed_actions(RefundStatus::Paid).is_empty());
         assert!(refund_allowed_actions(RefundStatus::Rejected).is_empty());
-        assert!(RefundStatus::Paid.is_live());
-        assert!(!RefundStatus::Rejected.is_live());
+        assert!(!RefundStatus::Paid.is_open());
+        assert!(!RefundStatus::Rejected.is_open());
+        assert!(RefundStatus::Submitted.is_open());
+        assert!(RefundStatus::LeaderApproved.is_open());
     }
 
     #[test]
@@ -737,6 +742,36 @@ mod tests {
         assert_eq!(
             refund_amount(&exam_only, RefundKind::ClassCancelled, "REF-1"),
             Ok(fen(30_000))
+        );
+    }
+
+    #[test]
+    fn a_paid_personal_refund_leaves_the_exam_fee_to_a_class_refund_ref_1() {
+        // rule REF-1: a personal refund (REF-2) paid back the training fee;
+        // when the class is then cancelled, the exam fee still held comes back
+        // too, and the paid refund is not "in progress" (REF-4).
+        use FeeItem::*;
+        use LedgerKind::*;
+        let mut entries = paid_up();
+        let personal = payment_entries(&entries, RefundKind::Personal, fen(120_000)).unwrap();
+        entries.extend(
+            personal
+                .iter()
+                .map(|&(kind, item, amount)| Entry { kind, item, amount }),
+        );
+        assert!(!RefundStatus::Paid.is_open());
+        assert_eq!(
+            class_refund_skip(EnrolmentStatus::Cancelled, Refundable::of(&entries).total()),
+            None
+        );
+        let amount = refund_amount(&entries, RefundKind::ClassCancelled, "REF-1").unwrap();
+        assert_eq!(amount, fen(30_000));
+        assert_eq!(
+            payment_entries(&entries, RefundKind::ClassCancelled, amount).unwrap(),
+            vec![
+                (Refund, ExamFee, fen(30_000)),
+                (ChargeReversal, ExamFee, fen(30_000))
+            ]
         );
     }
 

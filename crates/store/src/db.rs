@@ -1,7 +1,7 @@
 //! Connections, pools, transactions and migrations for both backends.
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::R2D2Connection;
@@ -12,6 +12,24 @@ use crate::StoreError;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// How long a request waits for a pooled connection before it answers 503: the
+/// database being down must not hold every request for long.
+pub const CHECKOUT_TIMEOUT: Duration = Duration::from_millis(1500);
+/// The libpq `connect_timeout` (seconds) added to a PostgreSQL URL that has none,
+/// so an unreachable host cannot hold the pool's connection attempts for minutes.
+pub const CONNECT_TIMEOUT_SECS: u32 = 2;
+/// The PostgreSQL advisory lock (session-scoped) held while migrating: instances
+/// started at the same moment migrate one after the other. ASCII `guild_mg`.
+const MIGRATION_LOCK: i64 = 0x6775_696c_645f_6d67;
+/// The PostgreSQL advisory lock (transaction-scoped) of [`Store::write_exclusive`].
+/// ASCII `guild_ex`.
+const EXCLUSIVE_LOCK: i64 = 0x6775_696c_645f_6578;
+/// The write `/readyz` commits: one row, rewritten (see the `readiness` migration).
+const READINESS_PROBE: &str = "INSERT INTO readiness (id, probes) VALUES (1, 1) \
+     ON CONFLICT (id) DO UPDATE SET probes = readiness.probes + 1";
+/// The busy timeout every SQLite connection uses, in milliseconds.
+const SQLITE_BUSY_TIMEOUT_MS: u64 = 10_000;
 
 /// One connection to either backend. Queries are written once against this type.
 #[derive(diesel::MultiConnection)]
@@ -72,11 +90,13 @@ impl Manager {
                 // Reads map the file (up to 256 MiB) instead of copying each
                 // page through a system call: about a quarter off a
                 // certificate lookup (docs/benchmarks.md).
-                conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                conn.batch_execute(&format!(
+                    // The busy timeout comes first: switching a new file to WAL needs the
+                    // lock another process opening it at the same moment may hold.
+                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; \
                      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
-                     PRAGMA mmap_size = 268435456;",
-                )
+                     PRAGMA mmap_size = 268435456;"
+                ))
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConn::Sqlite(conn))
             }
@@ -137,6 +157,10 @@ impl Store {
                 ))
             })?;
         }
+        let address = match backend {
+            Backend::Postgres => with_connect_timeout(&address),
+            Backend::Sqlite => address,
+        };
         let manager = Manager { backend, address };
         // Open one connection directly first: its error names the real cause.
         let mut first = manager.open().map_err(|e| {
@@ -147,11 +171,12 @@ impl Store {
         })?;
         run_migrations(&mut first)?;
         drop(first);
+        // The connection above proved the database reachable; the pool fills in
+        // the background instead of racing the short checkout timeout at start.
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
-            .connection_timeout(Duration::from_secs(10))
-            .build(manager)
-            .map_err(|e| StoreError::Setup(format!("cannot build the connection pool: {e}")))?;
+            .connection_timeout(CHECKOUT_TIMEOUT)
+            .build_unchecked(manager);
         Ok(Store {
             pool,
             backend,
@@ -192,18 +217,158 @@ impl Store {
         conn.transaction(f)
     }
 
+    /// Like [`Store::write`], but no other instance's `write_exclusive` on the same
+    /// database runs at the same time: for start-up work that reads, then writes
+    /// what it did not find (the first admin, the first signing key), when several
+    /// instances start at once. PostgreSQL takes a transaction-scoped advisory
+    /// lock; SQLite takes the database's write lock before the first read, so a
+    /// second process waits (busy timeout) instead of failing on a stale read.
+    pub fn write_exclusive<T, E>(&self, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+    {
+        self.write(|conn| {
+            match conn {
+                DbConn::Postgres(c) => {
+                    c.batch_execute(&format!("SELECT pg_advisory_xact_lock({EXCLUSIVE_LOCK})"))?
+                }
+                DbConn::Sqlite(c) => {
+                    c.batch_execute("UPDATE readiness SET probes = probes WHERE id = 1")?
+                }
+            }
+            f(conn)
+        })
+    }
+
     /// Checks that the database answers (for `/readyz`).
     pub fn ping(&self) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
         conn.ping().map_err(StoreError::Query)?;
         Ok(())
     }
+
+    /// Checks within about `budget` that the database accepts a write (for
+    /// `/readyz`): commits one tiny row, so read-only files, a read-only or
+    /// standby server and a full disk all fail it, not only an unreachable one.
+    pub fn check_writable(&self, budget: Duration) -> Result<(), StoreError> {
+        let deadline = Instant::now() + budget;
+        let _guard = match self.backend {
+            Backend::Sqlite => Some(self.write_lock_until(deadline)?),
+            Backend::Postgres => None,
+        };
+        let mut conn = self
+            .pool
+            .get_timeout(remaining(deadline))
+            .map_err(StoreError::Pool)?;
+        let millis = remaining(deadline).as_millis().max(1);
+        match &mut *conn {
+            DbConn::Postgres(c) => c.transaction(|c| {
+                c.batch_execute(&format!(
+                    "SET LOCAL statement_timeout = {millis}; SET LOCAL lock_timeout = {millis}; \
+                     {READINESS_PROBE}"
+                ))
+            })?,
+            DbConn::Sqlite(c) => {
+                // Wait for another process's write no longer than the budget.
+                c.batch_execute(&format!("PRAGMA busy_timeout = {millis}"))?;
+                let probed = c.transaction(|c| c.batch_execute(READINESS_PROBE));
+                c.batch_execute(&format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"))?;
+                probed?
+            }
+        }
+        Ok(())
+    }
+
+    /// The process-wide SQLite write lock, waiting no later than `deadline`.
+    fn write_lock_until(&self, deadline: Instant) -> Result<MutexGuard<'_, ()>, StoreError> {
+        loop {
+            match self.write_lock.try_lock() {
+                Ok(guard) => return Ok(guard),
+                Err(TryLockError::Poisoned(p)) => return Ok(p.into_inner()),
+                Err(TryLockError::WouldBlock) if Instant::now() >= deadline => {
+                    return Err(StoreError::Unavailable(
+                        "the database is busy with a long write".to_owned(),
+                    ));
+                }
+                Err(TryLockError::WouldBlock) => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+    }
 }
+
+/// The time left until `deadline` (zero when it has passed).
+fn remaining(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
+}
+
+/// Adds libpq's `connect_timeout` to a PostgreSQL URL that does not set it.
+pub(crate) fn with_connect_timeout(url: &str) -> String {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    if query
+        .split('&')
+        .any(|pair| pair.split('=').next() == Some("connect_timeout"))
+    {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}connect_timeout={CONNECT_TIMEOUT_SECS}")
+}
+
+type MigrationResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 fn run_migrations(conn: &mut DbConn) -> Result<(), StoreError> {
     let result = match conn {
-        DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
-        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        DbConn::Postgres(c) => migrate_postgres(c),
+        DbConn::Sqlite(c) => migrate_sqlite(c),
     };
     result.map_err(|e| StoreError::Setup(format!("migrations failed: {e}")))
+}
+
+/// Instances that start at the same moment on a fresh database would create the
+/// same tables at once (`duplicate key value violates unique constraint
+/// "pg_type_typname_nsp_index"`): each migrates under an advisory lock, so the
+/// first migrates and the others then find nothing left to do.
+fn migrate_postgres(c: &mut PgConnection) -> MigrationResult {
+    c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+    let migrated = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ());
+    let unlocked = c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
+    migrated?;
+    unlocked?;
+    Ok(())
+}
+
+/// On SQLite the migrations run in one `IMMEDIATE` transaction (holding the write
+/// lock from the start), so processes starting at once migrate one after the
+/// other. Nothing is locked when nothing is pending: a database opened
+/// read-only still starts.
+fn migrate_sqlite(c: &mut SqliteConnection) -> MigrationResult {
+    if !c.has_pending_migration(SQLITE_MIGRATIONS)? {
+        return Ok(());
+    }
+    c.immediate_transaction(|c| c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connect_timeout_is_added_unless_one_is_set() {
+        assert_eq!(
+            with_connect_timeout("postgres://u@h:5432/db"),
+            "postgres://u@h:5432/db?connect_timeout=2"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db?sslmode=require"),
+            "postgres://u@h/db?sslmode=require&connect_timeout=2"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db?sslmode=require&connect_timeout=9"),
+            "postgres://u@h/db?sslmode=require&connect_timeout=9"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u:connect_timeout=1@h/db"),
+            "postgres://u:connect_timeout=1@h/db?connect_timeout=2"
+        );
+    }
 }

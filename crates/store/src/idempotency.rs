@@ -23,6 +23,20 @@ pub struct IdempotencyRow {
     pub content_type: Option<String>,
     pub created_at: NaiveDateTime,
     pub completed_at: Option<NaiveDateTime>,
+    /// The answer's `Location` header, replayed with it.
+    pub location: Option<String>,
+    /// The answer's `ETag` header, replayed with it.
+    pub etag: Option<String>,
+}
+
+/// The answer stored for a claimed key.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredAnswer<'a> {
+    pub status_code: i32,
+    pub body: &'a str,
+    pub content_type: Option<&'a str>,
+    pub location: Option<&'a str>,
+    pub etag: Option<&'a str>,
 }
 
 /// Claims a key. Returns `None` when this call claimed it, or the existing row.
@@ -39,10 +53,14 @@ pub fn claim(
     if existing.is_some() {
         return Ok(existing);
     }
-    match diesel::insert_into(idempotency_keys::table)
-        .values(row)
-        .execute(conn)
-    {
+    // In a savepoint: on PostgreSQL a failed insert aborts the whole transaction,
+    // and the read of the winner's row below must still run.
+    let inserted = conn.transaction::<_, diesel::result::Error, _>(|c| {
+        diesel::insert_into(idempotency_keys::table)
+            .values(row)
+            .execute(c)
+    });
+    match inserted {
         Ok(_) => Ok(None),
         // Lost a race with a concurrent request using the same key: report theirs.
         Err(diesel::result::Error::DatabaseError(
@@ -62,23 +80,23 @@ pub fn claim(
 pub fn complete(
     conn: &mut DbConn,
     id: &str,
-    status_code: i32,
-    body: &str,
-    content_type: Option<&str>,
+    answer: StoredAnswer<'_>,
     at: NaiveDateTime,
 ) -> Result<(), StoreError> {
     diesel::update(idempotency_keys::table.find(id))
         .set((
-            idempotency_keys::status_code.eq(Some(status_code)),
-            idempotency_keys::response_body.eq(Some(body)),
-            idempotency_keys::content_type.eq(content_type),
+            idempotency_keys::status_code.eq(Some(answer.status_code)),
+            idempotency_keys::response_body.eq(Some(answer.body)),
+            idempotency_keys::content_type.eq(answer.content_type),
+            idempotency_keys::location.eq(answer.location),
+            idempotency_keys::etag.eq(answer.etag),
             idempotency_keys::completed_at.eq(Some(at)),
         ))
         .execute(conn)?;
     Ok(())
 }
 
-/// Releases a claimed key whose request failed on the server, so a retry can run.
+/// Releases a claimed key whose answer a retry could change, so the retry runs.
 pub fn release(conn: &mut DbConn, id: &str) -> Result<(), StoreError> {
     diesel::delete(idempotency_keys::table.find(id)).execute(conn)?;
     Ok(())

@@ -58,6 +58,9 @@ pub enum StoreError {
         /// The table of the row.
         table: &'static str,
     },
+    /// The database cannot serve the request now (busy, read-only, gone).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// A row held a value the code does not understand (e.g. an unknown enum value).
     #[error("corrupt row in {table}: {detail}")]
     Corrupt {
@@ -79,6 +82,72 @@ impl StoreError {
             ))
         )
     }
+}
+
+impl StoreError {
+    /// Whether the failure is the database's state rather than the request's or
+    /// the code's: no connection, a connection lost mid-request, a server that is
+    /// shutting down, read-only or out of disk, a locked SQLite file. Such a
+    /// request may succeed when retried later (HTTP 503), unlike a bug (500).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Pool(_) | StoreError::Unavailable(_) => true,
+            StoreError::Query(e) => query_is_unavailable(e),
+            _ => false,
+        }
+    }
+}
+
+fn query_is_unavailable(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind as Kind, Error};
+    match e {
+        // A transaction whose connection broke cannot even be rolled back.
+        Error::BrokenTransactionManager => true,
+        Error::RollbackErrorOnCommit { commit_error, .. } => query_is_unavailable(commit_error),
+        Error::DatabaseError(kind, info) => match kind {
+            Kind::ClosedConnection | Kind::ReadOnlyTransaction => true,
+            Kind::UniqueViolation
+            | Kind::ForeignKeyViolation
+            | Kind::NotNullViolation
+            | Kind::CheckViolation
+            | Kind::RestrictViolation
+            | Kind::ExclusionViolation
+            | Kind::SerializationFailure => false,
+            _ => is_unavailable_message(info.message()),
+        },
+        _ => false,
+    }
+}
+
+/// The messages libpq, PostgreSQL and SQLite give when the database, not the
+/// query, is the problem (diesel reports most of them as an unknown kind).
+fn is_unavailable_message(message: &str) -> bool {
+    const MARKERS: &[&str] = &[
+        // libpq: the connection broke or was never there.
+        "server closed the connection",
+        "connection has been closed",
+        "no connection to the server",
+        "could not send data to server",
+        "could not receive data from server",
+        "connection not open",
+        "connection to server",
+        "terminating connection",
+        // PostgreSQL: shutting down, starting, in recovery, read-only, out of disk.
+        "the database system is",
+        "read-only transaction",
+        "no space left on device",
+        "could not extend file",
+        "could not write to file",
+        // SQLite: locked by another process, read-only files, full disk, I/O.
+        "database is locked",
+        "database table is locked",
+        "readonly database",
+        "database or disk is full",
+        "disk i/o error",
+        "unable to open database file",
+    ];
+    let message = message.to_ascii_lowercase();
+    MARKERS.iter().any(|m| message.contains(m))
 }
 
 /// One page of a keyset-paginated list (API-3).
@@ -130,6 +199,59 @@ pub use diesel::result::Error as QueryError;
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    fn db_error(kind: diesel::result::DatabaseErrorKind, message: &str) -> StoreError {
+        StoreError::Query(diesel::result::Error::DatabaseError(
+            kind,
+            Box::new(message.to_owned()),
+        ))
+    }
+
+    #[test]
+    fn a_lost_or_unwritable_database_is_unavailable_and_a_bad_query_is_not() {
+        use diesel::result::DatabaseErrorKind as Kind;
+        for (kind, message) in [
+            (
+                Kind::ClosedConnection,
+                "server closed the connection unexpectedly",
+            ),
+            (Kind::Unknown, "SSL connection has been closed unexpectedly"),
+            (Kind::UnableToSendCommand, "no connection to the server\n"),
+            (
+                Kind::Unknown,
+                "terminating connection due to administrator command",
+            ),
+            (Kind::Unknown, "the database system is shutting down"),
+            (
+                Kind::ReadOnlyTransaction,
+                "cannot execute UPDATE in a read-only transaction",
+            ),
+            (
+                Kind::Unknown,
+                "could not extend file \"base/1/2\": No space left on device",
+            ),
+            (Kind::Unknown, "database is locked"),
+            (Kind::Unknown, "attempt to write a readonly database"),
+            (Kind::Unknown, "database or disk is full"),
+        ] {
+            assert!(db_error(kind, message).is_unavailable(), "{message}");
+        }
+        for (kind, message) in [
+            (
+                Kind::UniqueViolation,
+                "duplicate key value violates unique constraint",
+            ),
+            (Kind::Unknown, "syntax error at or near \"SELEC\""),
+            (
+                Kind::UnableToSendCommand,
+                "number of parameters must be between 0 and 65535",
+            ),
+        ] {
+            assert!(!db_error(kind, message).is_unavailable(), "{message}");
+        }
+        assert!(!StoreError::Query(diesel::result::Error::NotFound).is_unavailable());
+        assert!(StoreError::Unavailable("busy".to_owned()).is_unavailable());
+    }
 
     #[test]
     fn backend_is_chosen_from_the_url_scheme() {

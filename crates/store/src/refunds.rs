@@ -150,15 +150,15 @@ pub fn list(
     Ok(page_of(rows, limit, |r| r.refund.id.clone()))
 }
 
-/// The enrolment's live refund (any status but `rejected`), if any (REF-4:
-/// the partial unique index `refunds_one_live_per_enrolment` allows one).
-pub fn live_for_enrolment(
+/// The enrolment's open refund (neither `rejected` nor `paid`), if any
+/// (REF-4: the partial unique index `refunds_one_open_per_enrolment` allows one).
+pub fn open_for_enrolment(
     conn: &mut DbConn,
     enrolment_id: &str,
 ) -> Result<Option<RefundRow>, StoreError> {
     Ok(refunds::table
         .filter(refunds::enrolment_id.eq(enrolment_id))
-        .filter(refunds::status.ne("rejected"))
+        .filter(refunds::status.ne_all(["rejected", "paid"]))
         .select(RefundRow::as_select())
         .order(refunds::id.asc())
         .first(conn)

@@ -135,6 +135,8 @@ diesel::table! {
         content_type -> Nullable<Text>,
         created_at -> Timestamp,
         completed_at -> Nullable<Timestamp>,
+        location -> Nullable<Text>,
+        etag -> Nullable<Text>,
     }
 }
 

@@ -24,8 +24,9 @@ use chrono_tz::Tz;
 use guild_domain::Role;
 use guild_domain::attendance::{
     AttendanceStatus, LeaveAction, LeaveStatus, check_class_running, check_leave_in_time,
-    check_takes_part, leave_allowed_actions, leave_decision_notice, leave_transition,
-    may_decide_leave, may_file_leave, may_record_attendance, status_to_record, unexcused_absences,
+    check_session_held, check_takes_part, leave_allowed_actions, leave_decision_notice,
+    leave_transition, may_decide_leave, may_file_leave, may_record_attendance, status_to_record,
+    unexcused_absences,
 };
 use guild_domain::ban::blocking_ban;
 use guild_domain::class::{ClassStatus, format_session_time};
@@ -661,6 +662,7 @@ fn record_in_tx(
     class_id: &str,
     session_id: &str,
     body: RecordAttendance,
+    tz: Tz,
 ) -> ApiResult<SessionAttendance> {
     let class = service::class_of(conn, class_id)?;
     let session = session_of(conn, &class, session_id)?;
@@ -668,6 +670,7 @@ fn record_in_tx(
         return Err(ApiError::forbidden());
     }
     check_class_running(class_status(&class)?)?;
+    check_session_held(local_date(actor.at, tz), session.session_date)?;
     let excused: HashSet<String> =
         guild_store::attendance::leave_for_class(conn, &class.id, LeaveStatus::Approved.as_str())?
             .into_iter()
@@ -921,7 +924,8 @@ pub(crate) fn sheet_in_tx(
 /// per enrolment; a trainee already recorded is updated (upsert per session
 /// and enrolment). By the class head (the class's `class_head_user_id`) or
 /// training staff; only while the class is `in_progress`, or `finished` for
-/// corrections (`class_not_running`). `excused` only with an approved leave
+/// corrections (`class_not_running`), and never before the session's date in
+/// the association's time zone (`session_not_held`). `excused` only with an approved leave
 /// request for the session (`excuse_without_leave`, ATT-1); with one, an
 /// omitted status means `excused`. Two or more `absent` sessions remove exam
 /// eligibility (ATT-3).
@@ -959,6 +963,7 @@ pub async fn record_attendance(
                     &class_id,
                     &session_id,
                     body,
+                    s.config.time_zone,
                 )
             })
         })

@@ -590,7 +590,7 @@ pub fn no_show(
     caller: &AuthUser,
     id: &str,
 ) -> ApiResult<EnrolmentView> {
-    let mut row = service::visible_enrolment(conn, caller, id)?;
+    let mut row = service::locked_enrolment(conn, caller, id)?;
     let (status, channel) = service::status_of(&row)?;
     service::check_may_act(caller, &row, channel, EnrolmentAction::NoShow)?;
     let next = no_show_transition(channel, status)?;

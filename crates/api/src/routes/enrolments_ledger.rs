@@ -146,7 +146,9 @@ fn pay_in_tx(
     id: &str,
     body: RecordPayment,
 ) -> ApiResult<(LedgerView, EnrolmentView)> {
-    let mut row = service::visible_enrolment(c, user, id)?;
+    // Locked: concurrent payments run one after the other, each checked
+    // against the ledger the previous one left (no 412 without If-Match).
+    let mut row = service::locked_enrolment(c, user, id)?;
     let (status, _) = service::status_of(&row)?;
     let (_, balance) = service::ledger_of(c, &row.id)?;
     // A later charge (retake exam fee, card fee) is paid without a transition;

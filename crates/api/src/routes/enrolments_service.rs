@@ -73,6 +73,19 @@ pub fn visible_enrolment(
         .ok_or_else(|| ApiError::not_found("enrolment"))
 }
 
+/// [`visible_enrolment`] for a change: the row is locked until the end of the
+/// write transaction (`SELECT … FOR UPDATE` on PostgreSQL; SQLite serialises
+/// writes anyway), so concurrent changes of one enrolment run one after the
+/// other, each on the other's result. Without the lock a concurrent change
+/// made [`save_enrolment`] fail with 412 `version_mismatch` although the
+/// client named no version (API-5). Lock order: the class first (when it is
+/// locked at all), then the enrolment.
+pub fn locked_enrolment(conn: &mut DbConn, caller: &AuthUser, id: &str) -> ApiResult<EnrolmentRow> {
+    guild_store::refunds::lock_enrolment(conn, id)?
+        .filter(|r| can_see(caller, r))
+        .ok_or_else(|| ApiError::not_found("enrolment"))
+}
+
 /// 403 unless `caller` may take `action` on this enrolment (own organisation,
 /// own individual enrolment, or association role).
 pub fn check_may_act(
@@ -349,7 +362,7 @@ pub fn submit(
     id: &str,
     tz: Tz,
 ) -> ApiResult<EnrolmentView> {
-    let mut row = visible_enrolment(conn, caller, id)?;
+    let mut row = locked_enrolment(conn, caller, id)?;
     let next = step(caller, &row, EnrolmentAction::Submit)?;
     let class = class_of(conn, &row.class_id)?;
     check_class_open(&class)?;
@@ -375,7 +388,7 @@ pub fn approve(
     caller: &AuthUser,
     id: &str,
 ) -> ApiResult<EnrolmentView> {
-    let mut row = visible_enrolment(conn, caller, id)?;
+    let mut row = locked_enrolment(conn, caller, id)?;
     let next = step(caller, &row, EnrolmentAction::Approve)?;
     let before = view_of(conn, row.clone(), false)?;
     row.status = next.as_str().to_owned();
@@ -403,7 +416,7 @@ pub fn confirm(
     let class = guild_store::classes::lock(conn, &row.class_id)?
         .ok_or_else(|| ApiError::not_found("class"))?;
     // Read again under the class lock: a concurrent confirmation may have changed it.
-    let mut row = visible_enrolment(conn, caller, id)?;
+    let mut row = locked_enrolment(conn, caller, id)?;
     let (from, _) = status_of(&row)?;
     step(caller, &row, EnrolmentAction::Confirm)?;
     check_class_open(&class)?;
@@ -447,7 +460,7 @@ pub fn reject(
     id: &str,
     reason: String,
 ) -> ApiResult<EnrolmentView> {
-    let mut row = visible_enrolment(conn, caller, id)?;
+    let mut row = locked_enrolment(conn, caller, id)?;
     let next = step(caller, &row, EnrolmentAction::Reject)?;
     let class = class_of(conn, &row.class_id)?;
     let before = view_of(conn, row.clone(), false)?;
@@ -489,7 +502,7 @@ pub fn cancel(
     if status.holds_seat() {
         guild_store::classes::lock(conn, &row.class_id)?;
     }
-    let mut row = visible_enrolment(conn, caller, id)?;
+    let mut row = locked_enrolment(conn, caller, id)?;
     let (status, _) = status_of(&row)?;
     let next = step(caller, &row, EnrolmentAction::Cancel)?;
     let (_, balance) = ledger_of(conn, &row.id)?;
@@ -520,7 +533,7 @@ pub fn notify_one(
     caller: &AuthUser,
     id: &str,
 ) -> ApiResult<EnrolmentView> {
-    let mut row = visible_enrolment(conn, caller, id)?;
+    let mut row = locked_enrolment(conn, caller, id)?;
     let next = step(caller, &row, EnrolmentAction::Notify)?;
     let class = class_of(conn, &row.class_id)?;
     let before = view_of(conn, row.clone(), false)?;

@@ -15,8 +15,8 @@
 //!   role whose step is due may reject it with a reason. The training
 //!   department confirms the refunds it filed itself (REF-1) like any other.
 //!   Every step is audited with before and after and records who and when.
-//! - REF-4: one live (not rejected) refund per enrolment, enforced by the
-//!   partial unique index `refunds_one_live_per_enrolment` (409
+//! - REF-4: one open (neither rejected nor paid) refund per enrolment,
+//!   enforced by the partial unique index `refunds_one_open_per_enrolment` (409
 //!   `refund_in_progress`); payment locks the enrolment row, re-checks the
 //!   money held and writes the `refund` ledger entries in the same
 //!   transaction (409 `refund_exceeds_paid`).
@@ -210,7 +210,7 @@ pub struct SkippedEnrolment {
     /// The enrolment.
     pub enrolment_id: Uuid,
     /// Why: `nothing_to_refund` (no money held), `no_show_no_refund` (DEF-4)
-    /// or `refund_in_progress` (it already has a live refund, REF-4).
+    /// or `refund_in_progress` (it already has an open refund, REF-4).
     pub code: String,
 }
 
@@ -378,8 +378,8 @@ fn new_refund(
     }
 }
 
-/// Inserts a refund; the partial unique index `refunds_one_live_per_enrolment`
-/// turns a concurrent second live refund into 409 `refund_in_progress` (REF-4).
+/// Inserts a refund; the partial unique index `refunds_one_open_per_enrolment`
+/// turns a concurrent second open refund into 409 `refund_in_progress` (REF-4).
 fn insert_refund(conn: &mut DbConn, row: &RefundRow) -> ApiResult<()> {
     guild_store::refunds::insert(conn, row).map_err(|e| {
         if e.is_unique_violation() {
@@ -399,7 +399,7 @@ fn insert_refund(conn: &mut DbConn, row: &RefundRow) -> ApiResult<()> {
 /// deferral's filing date (422 `refund_too_late`, see
 /// [`guild_domain::refund::personal_refund_deadline`]); a training fee is
 /// still held (422 `nothing_to_refund`: e.g. the money moved to a later class,
-/// DEF-2); no other live refund exists (409 `refund_in_progress`, REF-4, also
+/// DEF-2); no other open refund exists (409 `refund_in_progress`, REF-4, also
 /// the partial unique index).
 fn request_in_tx(
     conn: &mut DbConn,
@@ -442,7 +442,7 @@ fn request_in_tx(
         RefundKind::Personal,
         "REF-2",
     )?;
-    if let Some(live) = guild_store::refunds::live_for_enrolment(conn, &enrolment.id)? {
+    if let Some(live) = guild_store::refunds::open_for_enrolment(conn, &enrolment.id)? {
         return Err(ApiError::Conflict(refund_in_progress(&live.id)));
     }
     let row = new_refund(
@@ -475,7 +475,7 @@ fn class_facts(class: &ClassRow) -> ApiResult<ClassFacts<'_>> {
 /// naming it). Then every enrolment of the class that holds money gets a
 /// `class_cancelled` refund of all of it (training fee, exam fee and anything
 /// else held), `submitted`, filed by the caller; enrolments without money,
-/// `no_show`s (DEF-4) and those with a live refund (REF-4) are listed as
+/// `no_show`s (DEF-4) and those with an open refund (REF-4) are listed as
 /// skipped. Each refund is audited.
 fn class_refunds_in_tx(
     conn: &mut DbConn,
@@ -517,7 +517,7 @@ fn class_refunds_in_tx(
         let held = Refundable::of(&entries_of(conn, &enrolment.id)?).total();
         let skip = match class_refund_skip(status, held) {
             Some(code) => Some(code),
-            None => guild_store::refunds::live_for_enrolment(conn, &enrolment.id)?
+            None => guild_store::refunds::open_for_enrolment(conn, &enrolment.id)?
                 .map(|_| "refund_in_progress"),
         };
         if let Some(code) = skip {
@@ -708,8 +708,9 @@ pub async fn list(
 /// filed, in the association's time zone (`refund_too_late`). The amount is
 /// the training fee held for the enrolment, never the exam fee
 /// (`nothing_to_refund` when none is held, e.g. after a transfer to a later
-/// class). A `no_show` gets nothing (`no_show_no_refund`, DEF-4). One live
-/// refund per enrolment (409 `refund_in_progress`, REF-4).
+/// class). A `no_show` gets nothing (`no_show_no_refund`, DEF-4). One open
+/// refund per enrolment (409 `refund_in_progress`, REF-4); a paid one no
+/// longer counts.
 #[utoipa::path(
     operation_id = "create_refund",
     tag = "refunds",
@@ -749,8 +750,10 @@ pub async fn create(
 /// program starts later in the same calendar year (`later_class_available`,
 /// naming it). In one transaction, every enrolment holding money gets a
 /// `class_cancelled` refund of everything it holds (training and exam fee),
-/// starting at `submitted`; enrolments with a live refund, `no_show`s and
-/// those holding nothing are listed as skipped.
+/// starting at `submitted`; enrolments with an open refund, `no_show`s and
+/// those holding nothing are listed as skipped. A refund already paid does not
+/// stop it: after a personal refund of the training fee (REF-2), the exam fee
+/// still held is refunded here.
 #[utoipa::path(
     operation_id = "file_class_refunds",
     tag = "refunds",

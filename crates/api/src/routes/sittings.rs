@@ -29,8 +29,8 @@ use guild_domain::Role;
 use guild_domain::class::{ClassStatus, format_session_time, parse_session_time, validate_place};
 use guild_domain::exam::{
     ExamResult, Ineligibility, PreviousAttempt, RegistrationStatus, SittingKind, SittingStatus,
-    check_publishable, check_score, check_something_to_publish, enter_result, has_result,
-    next_attempt, retake_charge,
+    check_publishable, check_score, check_sitting_date, check_sitting_held,
+    check_something_to_publish, enter_result, has_result, next_attempt, retake_charge,
 };
 use guild_domain::fees::{FeeItem, LedgerKind};
 use guild_domain::{FieldError, Refusal, local_date};
@@ -335,6 +335,7 @@ fn create_in_tx(
             "the class is cancelled: it has no exam",
         )));
     }
+    check_sitting_date(body.held_on, class.start_date)?;
     let now = actor.at.naive_utc();
     let row = SittingRow {
         id: Uuid::now_v7().to_string(),
@@ -561,12 +562,14 @@ fn results_in_tx(
     user: &AuthUser,
     sitting_id: &str,
     body: EnterResults,
+    tz: Tz,
 ) -> ApiResult<Vec<RegistrationView>> {
     let sitting = find_sitting(conn, sitting_id)?;
     let class = service::class_of(conn, &sitting.class_id)?;
     if user.role == Role::Teacher && !teaches(conn, &class, user)? {
         return Err(ApiError::forbidden());
     }
+    check_sitting_held(local_date(actor.at, tz), sitting.held_on)?;
     let exam = program_exam(conn, &class)?.exam;
     let mut problems: Vec<FieldProblem> = Vec::new();
     let mut seen = HashSet::new();
@@ -792,7 +795,8 @@ pub async fn list(
 
 /// Schedule an exam sitting of a class (training staff): `first`, or a
 /// `retake` for trainees who failed the first attempt (EXM-3). A cancelled
-/// class has no exam (`class_cancelled`).
+/// class has no exam (`class_cancelled`); a sitting is never dated before the
+/// class's start date (`sitting_before_class`, EXM-5).
 #[utoipa::path(
     operation_id = "create_sitting",
     tag = "sittings",
@@ -912,7 +916,8 @@ pub async fn register(
 /// reaches its pass mark (EXM-1). A disqualified registration keeps score 0
 /// and `passed = false` whatever is sent. A result entered after the class's
 /// results were published stays hidden from trainees and organisations until
-/// they are published again.
+/// they are published again. Results are entered from the sitting's date on,
+/// in the association's time zone (`sitting_not_held`, EXM-5).
 #[utoipa::path(
     operation_id = "enter_sitting_results",
     tag = "sittings",
@@ -935,8 +940,9 @@ pub async fn enter_results(
     let views = state
         .run(move |s| {
             let now = s.clock.now();
+            let tz = s.config.time_zone;
             s.store
-                .write(|c| results_in_tx(c, &Actor::new(&user, &ctx, now), &user, &id, body))
+                .write(|c| results_in_tx(c, &Actor::new(&user, &ctx, now), &user, &id, body, tz))
         })
         .await?;
     Ok(HttpResponse::Ok().json(views))

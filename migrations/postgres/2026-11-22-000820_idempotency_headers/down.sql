@@ -1,0 +1,2 @@
+ALTER TABLE idempotency_keys DROP COLUMN etag;
+ALTER TABLE idempotency_keys DROP COLUMN location;
