@@ -68,6 +68,7 @@ impl Application {
             clock,
             jwt: config.jwt_secret.clone(),
             config: Arc::new(config),
+            passwords: Arc::new(crate::passwords::Passwords::for_this_machine()),
         };
         bootstrap_admin(&state).map_err(|e| match e {
             ApiError::Internal(msg) => format!("cannot create the first admin: {msg}"),

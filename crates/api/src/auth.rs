@@ -5,7 +5,7 @@ use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::password_hash::PasswordHasher;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -56,16 +56,23 @@ pub struct Claims {
     pub exp: i64,
     /// Issuer: always `guild`.
     pub iss: String,
+    /// The session: the refresh-token family this token was issued with. The
+    /// token dies with its session (logout, reuse of a spent refresh token).
+    /// Absent only in tokens issued before sessions were named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 const ISSUER: &str = "guild";
 
-/// Signs an access token for `user_id` valid for [`ACCESS_TOKEN_TTL_SECONDS`] from `now`.
+/// Signs an access token for `user_id` in session `session_id` valid for
+/// [`ACCESS_TOKEN_TTL_SECONDS`] from `now`.
 pub fn issue_access_token(
     secret: &JwtSecret,
     user_id: &str,
     role: Role,
     token_version: i32,
+    session_id: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<String> {
     let claims = Claims {
@@ -75,6 +82,7 @@ pub fn issue_access_token(
         iat: now.timestamp(),
         exp: now.timestamp() + ACCESS_TOKEN_TTL_SECONDS,
         iss: ISSUER.to_owned(),
+        sid: Some(session_id.to_owned()),
     };
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -106,9 +114,17 @@ pub fn verify_access_token(
     Ok(data.claims)
 }
 
+/// The token of an `Authorization: Bearer <token>` header value. The scheme
+/// name is case-insensitive (RFC 7235), so `bearer` and `BEARER` work too.
+pub fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 /// Reads the `sub` of a bearer token without checking it (to scope idempotency keys).
 pub fn unverified_subject(secret: &JwtSecret, req_auth: Option<&str>) -> Option<String> {
-    let token = req_auth?.strip_prefix("Bearer ")?;
+    let token = bearer_token(req_auth?)?;
     let mut validation = Validation::new(Algorithm::HS256);
     validation.validate_exp = false;
     validation.required_spec_claims.clear();
@@ -123,21 +139,6 @@ pub fn hash_password(password: &str) -> ApiResult<String> {
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
         .map_err(|e| ApiError::Internal(format!("cannot hash password: {e}")))
-}
-
-/// Checks a password against a stored hash.
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    Argon2::default()
-        .verify_password(password.as_bytes(), hash)
-        .is_ok()
-}
-
-/// A hash to verify against when the account does not exist, so timing does not reveal it.
-pub fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| {
-        hash_password(&URL_SAFE_NO_PAD.encode(random_bytes(16))).unwrap_or_default()
-    })
 }
 
 /// Random bytes from the OS generator.
@@ -268,9 +269,9 @@ impl FromRequest for AuthUser {
                         "the Authorization header is not readable",
                     ));
                 }
-                Some(Ok(value)) => match value.strip_prefix("Bearer ") {
-                    Some(t) if !t.trim().is_empty() => t.trim().to_owned(),
-                    _ => {
+                Some(Ok(value)) => match bearer_token(&value) {
+                    Some(t) => t.to_owned(),
+                    None => {
                         return Err(ApiError::unauthenticated(
                             "the Authorization header must be: Bearer <token>",
                         ));
@@ -280,10 +281,18 @@ impl FromRequest for AuthUser {
             let claims = verify_access_token(&state.jwt, &token, state.clock.now())?;
             let store = state.store.clone();
             let user = web::block(move || {
-                store.read(|c| guild_store::users::find(c, &claims.sub).map(|u| (u, claims)))
+                store.read(|c| {
+                    let row = guild_store::users::find(c, &claims.sub)?;
+                    // ACC-1: an access token dies with its session.
+                    let session_live = match &claims.sid {
+                        Some(sid) => guild_store::sessions::family_is_live(c, sid)?,
+                        None => true,
+                    };
+                    Ok::<_, guild_store::StoreError>((row, claims, session_live))
+                })
             })
             .await??;
-            let (row, claims) = user;
+            let (row, claims, session_live) = user;
             let row =
                 row.ok_or_else(|| ApiError::unauthenticated("the account no longer exists"))?;
             let status: UserStatus = parse_stored("users", &row.status)?;
@@ -293,6 +302,11 @@ impl FromRequest for AuthUser {
             if row.token_version != claims.tv {
                 return Err(ApiError::unauthenticated(
                     "the access token was revoked; log in again",
+                ));
+            }
+            if !session_live {
+                return Err(ApiError::unauthenticated(
+                    "the session was ended; log in again",
                 ));
             }
             let user = AuthUser {

@@ -87,6 +87,8 @@ error_codes! {
     RequestTimeout = ("request_timeout", REQUEST_TIMEOUT, "The request was not received in time"),
     /// The database is unreachable, read-only or busy; retry after `Retry-After`.
     Unavailable = ("unavailable", SERVICE_UNAVAILABLE, "The service is temporarily unavailable"),
+    /// Too many passwords are being checked at once; retry after `Retry-After` (ACC-5).
+    ServerBusy = ("server_busy", SERVICE_UNAVAILABLE, "The server is busy; try again shortly"),
 }
 
 /// Seconds a client is asked to wait (`Retry-After`) when the database is unavailable.
@@ -148,6 +150,11 @@ pub struct Problem {
     /// The actions allowed in the resource's current state (409 `invalid_transition`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_actions: Option<Vec<String>>,
+    /// A machine-readable refinement of `code`: why a refresh token is dead
+    /// (`used`, `revoked`, `expired` or `unknown`, ACC-1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "used")]
+    pub reason: Option<String>,
     /// The request's id (also in the `X-Request-Id` header), for support.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
@@ -185,6 +192,24 @@ pub enum ApiError {
         detail: String,
         /// The rule, e.g. ACC-5.
         rule: Option<&'static str>,
+    },
+    /// A transport-level error refined by a machine-readable `reason`.
+    #[error("{code:?} ({reason}): {detail}")]
+    Reasoned {
+        /// The code from the table.
+        code: ErrorCode,
+        /// Shown to the client as `reason`.
+        reason: &'static str,
+        /// Shown to the client.
+        detail: String,
+    },
+    /// Too much work of one kind at once (password checks); retry after the given seconds.
+    #[error("busy: {detail}")]
+    Busy {
+        /// Seconds to wait before retrying.
+        retry_after: i64,
+        /// Shown to the client.
+        detail: String,
     },
     /// A server-side fault: logged in full, shown as a bare 500.
     #[error("internal: {0}")]
@@ -248,6 +273,7 @@ impl ApiError {
             rule: None,
             errors: None,
             allowed_actions: None,
+            reason: None,
             request_id: None,
         };
         match self {
@@ -310,6 +336,24 @@ impl ApiError {
                 let mut p = base(c.as_str(), c.status(), c.title(), Some(detail.clone()));
                 p.rule = rule.map(str::to_owned);
                 p
+            }
+            ApiError::Reasoned {
+                code,
+                reason,
+                detail,
+            } => {
+                let mut p = base(
+                    code.as_str(),
+                    code.status(),
+                    code.title(),
+                    Some(detail.clone()),
+                );
+                p.reason = Some((*reason).to_owned());
+                p
+            }
+            ApiError::Busy { detail, .. } => {
+                let c = ErrorCode::ServerBusy;
+                base(c.as_str(), c.status(), c.title(), Some(detail.clone()))
             }
             ApiError::Internal(_) => {
                 let c = ErrorCode::Internal;
@@ -389,7 +433,7 @@ impl ResponseError for ApiError {
         }
         let problem = self.problem();
         let mut response = problem_response(&problem);
-        if let ApiError::Throttled { retry_after, .. } = self
+        if let ApiError::Throttled { retry_after, .. } | ApiError::Busy { retry_after, .. } = self
             && let Ok(v) = HeaderValue::from_str(&(*retry_after).max(1).to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);

@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod middleware;
 pub mod openapi;
+pub mod passwords;
 pub mod routes;
 pub mod signing;
 pub mod state;

@@ -159,6 +159,8 @@ error_set! {
     ActionErrors = [400, 401, 403, 404, 409, 413, 415, 422, 500, 503];
     /// Errors of logging in and refreshing tokens.
     LoginErrors = [400, 401, 413, 415, 422, 429, 500, 503];
+    /// Errors of changing one's password (throttled like logins, ACC-5).
+    PasswordChangeErrors = [400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503];
     /// Errors of the liveness probe.
     HealthErrors = [500];
     /// Errors of the readiness probe.

@@ -9,6 +9,7 @@ use guild_store::Store;
 use crate::auth::JwtSecret;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
+use crate::passwords::Passwords;
 
 /// The database, the clock and the configuration.
 #[derive(Debug, Clone)]
@@ -21,6 +22,8 @@ pub struct AppState {
     pub jwt: JwtSecret,
     /// The configuration the server started with.
     pub config: Arc<Config>,
+    /// The bounded Argon2id capacity shared by every worker (ACC-5).
+    pub passwords: Arc<Passwords>,
 }
 
 /// Wraps the injected clock so every instant has microsecond precision: what both

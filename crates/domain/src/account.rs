@@ -120,59 +120,189 @@ pub fn validate_password(password: &str, username: &str) -> Result<(), FieldErro
     Ok(())
 }
 
-/// Login rate limits per account and per client address (ACC-5).
+/// What a throttled attempt is: a login, or a password change's check of the
+/// current password (ACC-5). Stored with each attempt so the two are counted apart.
+pub mod attempt_kind {
+    /// `POST /auth/login`.
+    pub const LOGIN: &str = "login";
+    /// `POST /me/password`: the `current_password` check.
+    pub const PASSWORD_CHANGE: &str = "password_change";
+}
+
+/// The attempts counted within the window for one request's keys (ACC-5).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AttemptCounts {
+    /// Attempts for this account from this address.
+    pub account_address: u32,
+    /// Attempts for this account from every address.
+    pub account: u32,
+    /// Attempts from this address for every account.
+    pub address: u32,
+}
+
+/// Which limit of a [`LoginThrottle`] refused an attempt (ACC-5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptScope {
+    /// One account from one address.
+    AccountAddress,
+    /// One account from every address.
+    Account,
+    /// One address for every account.
+    Address,
+}
+
+/// A throttled attempt: the refusal and the limits that were reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Throttled {
+    /// The problem to answer (429, ACC-5).
+    pub refusal: Refusal,
+    /// Every limit that was reached, to compute `Retry-After`.
+    pub scopes: Vec<AttemptScope>,
+}
+
+/// Login rate limits (ACC-5), counted over attempts within `window`.
+///
+/// Every login attempt is *reserved* before its password is checked: the check
+/// of these limits and the recording of the attempt are one atomic step, so the
+/// number of guesses that reach the (slow) password check within the window is
+/// at most the limit, however many arrive at once. A successful login then
+/// removes its own reservation and the account's failures from its address;
+/// a failed one stays counted.
+///
+/// The limits, within 15 minutes:
+/// - **5 per account and address.** Wrong passwords from one address throttle
+///   that account only from that address, so a stranger cannot lock the owner
+///   out by guessing from elsewhere.
+/// - **50 per account across every address.** A slower, higher bound against
+///   guessing one account from many addresses (a botnet): ten times the
+///   per-address budget, so ten addresses guessing in turn still stop after 50,
+///   while one stranger's address alone can never reach it. An administrator
+///   can clear an account's attempts at once (`POST /users/{id}/unlock`).
+/// - **20 per address across every account**, against one address spraying
+///   guesses over many accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoginThrottle {
-    /// Failed logins of one account within `window` after which it is throttled.
-    pub max_failures_per_account: u32,
-    /// Failed logins from one address within `window` after which it is throttled.
-    pub max_failures_per_address: u32,
-    /// How far back failed logins are counted.
+    /// Attempts for one account from one address within `window` after which it is throttled.
+    pub max_per_account_address: u32,
+    /// Attempts for one account from every address within `window` after which it is throttled.
+    pub max_per_account: u32,
+    /// Attempts from one address within `window` after which it is throttled.
+    pub max_per_address: u32,
+    /// How far back attempts are counted.
     pub window: Duration,
 }
 
 impl Default for LoginThrottle {
-    /// 5 failures per account, 20 per address, within 15 minutes.
+    /// 5 per account and address, 50 per account, 20 per address, within 15 minutes.
     fn default() -> Self {
         Self {
-            max_failures_per_account: 5,
-            max_failures_per_address: 20,
+            max_per_account_address: 5,
+            max_per_account: 50,
+            max_per_address: 20,
             window: Duration::minutes(15),
         }
     }
 }
 
 impl LoginThrottle {
-    /// Refuses a login attempt once the failures counted since
-    /// [`window_start`](Self::window_start) reach either maximum (ACC-5).
-    pub fn check(&self, account_failures: u32, address_failures: u32) -> Result<(), Refusal> {
-        if account_failures >= self.max_failures_per_account
-            || address_failures >= self.max_failures_per_address
-        {
-            Err(Refusal::rule(
-                "ACC-5",
-                "login_throttled",
-                format!(
-                    "too many failed logins; retry in {} minutes",
-                    self.window.num_minutes().max(1)
-                ),
-            ))
-        } else {
-            Ok(())
+    /// The limit of password-change attempts (ACC-5): 5 wrong current
+    /// passwords per account within 15 minutes from any address, since the
+    /// caller is already known by its token. Reaching it ends every session of
+    /// the account.
+    pub fn password_change() -> Self {
+        Self {
+            max_per_account_address: 5,
+            max_per_account: 5,
+            max_per_address: u32::MAX,
+            window: Duration::minutes(15),
         }
     }
 
-    /// Start of the window in which failed logins are counted (ACC-5).
+    /// Refuses an attempt once the attempts counted since
+    /// [`window_start`](Self::window_start) reach any limit (ACC-5).
+    pub fn check(&self, counts: AttemptCounts) -> Result<(), Throttled> {
+        let mut scopes = Vec::new();
+        if counts.account_address >= self.max_per_account_address {
+            scopes.push(AttemptScope::AccountAddress);
+        }
+        if counts.account >= self.max_per_account {
+            scopes.push(AttemptScope::Account);
+        }
+        if counts.address >= self.max_per_address {
+            scopes.push(AttemptScope::Address);
+        }
+        let Some(first) = scopes.first() else {
+            return Ok(());
+        };
+        let what = match first {
+            AttemptScope::AccountAddress => "for this account from this address",
+            AttemptScope::Account => "for this account",
+            AttemptScope::Address => "from this address",
+        };
+        Err(Throttled {
+            refusal: Refusal::rule(
+                "ACC-5",
+                "login_throttled",
+                format!(
+                    "too many failed attempts {what}; retry in {} minutes",
+                    self.window.num_minutes().max(1)
+                ),
+            ),
+            scopes,
+        })
+    }
+
+    /// Whether `failures` within the window reach the account limit: for a
+    /// password change, the point at which every session of the account ends.
+    pub fn exhausted(&self, failures: u32) -> bool {
+        failures >= self.max_per_account.min(self.max_per_account_address)
+    }
+
+    /// Start of the window in which attempts are counted (ACC-5).
     pub fn window_start(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         now - self.window
     }
 
     /// Whole seconds until a throttled caller may try again (ACC-5): the
-    /// oldest counted failure must leave the window. At least one second.
+    /// oldest counted attempt must leave the window. At least one second.
     pub fn retry_after(&self, oldest_counted_failure: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
         (oldest_counted_failure + self.window - now)
             .num_seconds()
             .max(1)
+    }
+}
+
+wire_enum! {
+    /// Why a refresh token no longer works (ACC-1), told to the client as `reason`.
+    pub enum RefreshTokenDeath("refresh_token_death") {
+        /// It was exchanged already; presenting it again ends its session.
+        Used => "used",
+        /// Its session was ended: logout, password change, disabled account,
+        /// or reuse of a spent token of the same session.
+        Revoked => "revoked",
+        /// Its 30 days have passed.
+        Expired => "expired",
+    }
+}
+
+/// The state of a stored refresh token at `now` (ACC-1): `Ok(())` while it can
+/// be exchanged, otherwise why not. A used token reports `used` even after its
+/// session was revoked (the reuse is what matters), and a revoked one
+/// `revoked` even after it expired.
+pub fn refresh_token_state(
+    used: bool,
+    revoked: bool,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), RefreshTokenDeath> {
+    if used {
+        Err(RefreshTokenDeath::Used)
+    } else if revoked {
+        Err(RefreshTokenDeath::Revoked)
+    } else if expires_at <= now {
+        Err(RefreshTokenDeath::Expired)
+    } else {
+        Ok(())
     }
 }
 
@@ -200,7 +330,7 @@ mod tests {
 
     #[test]
     fn account_enums_wire_names() {
-        assert_wire_enums!(UserStatus, UserAction);
+        assert_wire_enums!(UserStatus, UserAction, RefreshTokenDeath);
     }
 
     #[test]
@@ -304,21 +434,102 @@ mod tests {
         assert_eq!(password_code("s3cret-Phrase", ""), None);
     }
 
+    fn counts(account_address: u32, account: u32, address: u32) -> AttemptCounts {
+        AttemptCounts {
+            account_address,
+            account,
+            address,
+        }
+    }
+
     #[test]
     fn login_throttle_edges_acc_5() {
-        // rule ACC-5: refused at exactly the maximum, allowed just below
+        // rule ACC-5: refused at exactly a maximum, allowed just below
         let t = LoginThrottle::default();
         assert_eq!(
-            (t.max_failures_per_account, t.max_failures_per_address),
-            (5, 20)
+            (
+                t.max_per_account_address,
+                t.max_per_account,
+                t.max_per_address
+            ),
+            (5, 50, 20)
         );
-        assert!(t.check(0, 0).is_ok());
-        assert!(t.check(4, 19).is_ok());
-        for (acct, addr) in [(5, 0), (0, 20), (6, 25)] {
-            let r = t.check(acct, addr).unwrap_err();
-            assert_eq!((r.code, r.rule), ("login_throttled", Some("ACC-5")));
-            assert!(r.detail.contains("retry in 15 minutes"), "{}", r.detail);
+        assert!(t.check(counts(0, 0, 0)).is_ok());
+        assert!(t.check(counts(4, 49, 19)).is_ok());
+        for (c, scopes) in [
+            (counts(5, 5, 5), vec![AttemptScope::AccountAddress]),
+            (counts(0, 50, 0), vec![AttemptScope::Account]),
+            (counts(0, 0, 20), vec![AttemptScope::Address]),
+            (
+                counts(6, 60, 25),
+                vec![
+                    AttemptScope::AccountAddress,
+                    AttemptScope::Account,
+                    AttemptScope::Address,
+                ],
+            ),
+        ] {
+            let r = t.check(c).unwrap_err();
+            assert_eq!(
+                (r.refusal.code, r.refusal.rule),
+                ("login_throttled", Some("ACC-5"))
+            );
+            assert!(
+                r.refusal.detail.contains("retry in 15 minutes"),
+                "{}",
+                r.refusal.detail
+            );
+            assert_eq!(r.scopes, scopes);
         }
+    }
+
+    #[test]
+    fn a_stranger_cannot_lock_the_owner_out_acc_5() {
+        // rule ACC-5: five failures from address A leave address B its own budget
+        let t = LoginThrottle::default();
+        assert!(t.check(counts(5, 5, 5)).is_err(), "address A is throttled");
+        assert!(t.check(counts(0, 5, 0)).is_ok(), "address B is not");
+        assert!(
+            t.check(counts(0, 50, 0)).is_err(),
+            "the account-wide bound still holds"
+        );
+    }
+
+    #[test]
+    fn password_change_throttle_acc_5() {
+        // rule ACC-5: 5 wrong current passwords per account, from any address
+        let t = LoginThrottle::password_change();
+        assert!(t.check(counts(0, 4, 1000)).is_ok());
+        assert_eq!(
+            t.check(counts(0, 5, 0)).unwrap_err().scopes,
+            [AttemptScope::Account]
+        );
+        assert!(!t.exhausted(4));
+        assert!(t.exhausted(5));
+        assert!(LoginThrottle::default().exhausted(5));
+    }
+
+    #[test]
+    fn refresh_token_states_acc_1() {
+        // rule ACC-1: a dead refresh token says why
+        use RefreshTokenDeath::*;
+        let now = Utc.with_ymd_and_hms(2024, 5, 1, 8, 0, 0).unwrap();
+        let later = now + Duration::days(1);
+        let earlier = now - Duration::seconds(1);
+        assert_eq!(refresh_token_state(false, false, later, now), Ok(()));
+        assert_eq!(refresh_token_state(false, false, now, now), Err(Expired));
+        assert_eq!(
+            refresh_token_state(false, false, earlier, now),
+            Err(Expired)
+        );
+        assert_eq!(refresh_token_state(false, true, later, now), Err(Revoked));
+        assert_eq!(refresh_token_state(false, true, earlier, now), Err(Revoked));
+        assert_eq!(refresh_token_state(true, true, later, now), Err(Used));
+        assert_eq!(refresh_token_state(true, false, earlier, now), Err(Used));
+        assert_eq!(
+            RefreshTokenDeath::WIRE_NAMES,
+            ["used", "revoked", "expired"]
+        );
     }
 
     #[test]

@@ -91,6 +91,7 @@ diesel::table! {
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -100,6 +101,7 @@ diesel::table! {
         username -> Text,
         address -> Text,
         created_at -> Timestamp,
+        kind -> Text,
     }
 }
 

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::audit::{self, Actor, Change};
-use crate::auth::{AuthUser, hash_password};
+use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{PageParams, Paged, RequestContext, etag, parse_stored, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
@@ -170,7 +170,8 @@ pub async fn create(
     check_org_account_role(body.role)?;
     let username = validate_username(&body.username)?;
     validate_password(&body.password, &username)?;
-    let hash = hash_password(&body.password)?;
+    let password = body.password.clone();
+    let hash = state.run(move |s| s.passwords.hash(&password)).await?;
     let view = state
         .run(move |s| {
             let now = s.clock.now();

@@ -52,6 +52,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .service(users::update)
         .service(users::disable)
         .service(users::enable)
+        .service(users::unlock)
         .service(users::reset_password)
         .service(organisations::list)
         .service(organisations::create)

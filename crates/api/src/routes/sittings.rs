@@ -550,6 +550,7 @@ fn all_refused(outcome: &RegistrationOutcome, at: &[usize]) -> HttpResponse {
         rule: Some(rule.to_owned()),
         errors: Some(errors),
         allowed_actions: None,
+        reason: None,
         request_id: None,
     })
 }

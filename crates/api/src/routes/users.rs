@@ -17,7 +17,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::audit::{self, Actor, Change};
-use crate::auth::{AuthUser, hash_password};
+use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{IfMatch, PageParams, Paged, RequestContext, etag, parse_stored, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
@@ -254,7 +254,8 @@ pub async fn create(
     let body = body.into_inner();
     let username = validate_username(&body.username)?;
     validate_password(&body.password, &username)?;
-    let hash = hash_password(&body.password)?;
+    let password = body.password.clone();
+    let hash = state.run(move |s| s.passwords.hash(&password)).await?;
     let view = state
         .run(move |s| {
             let now = s.clock.now();
@@ -498,6 +499,55 @@ pub async fn disable(
     transition(state, ctx, user, id.into_inner(), UserAction::Disable).await
 }
 
+/// Unlock an account's logins (ACC-5): forgets every counted login and
+/// password-change attempt of the account, from every address, so the login
+/// throttle no longer holds it back (for example after strangers guessed its
+/// password from many addresses). The account's status and sessions are
+/// unchanged; limits on the guessing addresses themselves still apply.
+#[utoipa::path(
+    operation_id = "unlock_user",
+    tag = "users",
+    params(("id" = Uuid, Path, description = "Account id")),
+    responses((status = 200,
+            description = "Unlocked", body = UserView), ActionErrors)
+)]
+#[post("/users/{id}/unlock")]
+pub async fn unlock(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    user.require(&[Role::Admin])?;
+    let id = id.into_inner();
+    let view = state
+        .run(move |s| {
+            let now = s.clock.now();
+            s.store.write(|c| {
+                let row = visible_user(c, &user, &id)?;
+                let cleared = guild_store::sessions::clear_account_attempts(c, &row.username)?;
+                let view = UserView::try_from(row)?;
+                audit::record::<(), serde_json::Value>(
+                    c,
+                    &Actor::new(&user, &ctx, now),
+                    Change {
+                        action: "user.unlock",
+                        entity_type: "user",
+                        entity_id: &id.to_string(),
+                        organisation_id: view.organisation_id.map(|o| o.to_string()).as_deref(),
+                        before: None,
+                        after: Some(&serde_json::json!({"cleared_attempts": cleared})),
+                    },
+                )?;
+                Ok(view)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(view.version))
+        .json(view))
+}
+
 /// Enable a disabled account.
 #[utoipa::path(
     operation_id = "enable_user",
@@ -543,7 +593,7 @@ pub async fn reset_password(
                 e.field = "new_password".to_owned();
                 ApiError::from(e)
             })?;
-            let hash = hash_password(&body.new_password)?;
+            let hash = s.passwords.hash(&body.new_password)?;
             s.store.write(|c| {
                 end_all_sessions(c, &id.to_string(), now)?;
                 let mut row = guild_store::users::find(c, &id.to_string())?
