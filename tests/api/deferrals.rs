@@ -536,30 +536,12 @@ fn kinds_of(app: &TestApp, token: &str) -> Vec<String> {
 /// Sends the requests at the same moment (one thread each) and answers their
 /// statuses and bodies in the same order.
 fn at_once(app: &TestApp, requests: Vec<(String, String, Value)>) -> Vec<(u16, Value)> {
-    let barrier = std::sync::Arc::new(std::sync::Barrier::new(requests.len()));
-    let handles: Vec<_> = requests
-        .into_iter()
-        .map(|(path, token, body)| {
-            let url = app.url(&path);
-            let barrier = std::sync::Arc::clone(&barrier);
-            std::thread::spawn(move || {
-                let client = reqwest::blocking::Client::builder()
-                    .no_proxy()
-                    .build()
-                    .unwrap();
-                barrier.wait();
-                let res = client
-                    .post(url)
-                    .bearer_auth(token)
-                    .json(&body)
-                    .send()
-                    .unwrap();
-                let status = res.status().as_u16();
-                (status, res.json::<Value>().unwrap())
-            })
-        })
-        .collect();
-    handles.into_iter().map(|h| h.join().unwrap()).collect()
+    guild_tests::at_once(
+        requests
+            .into_iter()
+            .map(|(path, token, body)| guild_tests::Racer::post(app.url(&path), token, body))
+            .collect(),
+    )
 }
 
 // rules DEF-1, DEF-2: two filings of one enrolment at once leave one open

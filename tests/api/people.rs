@@ -20,27 +20,17 @@ backend_tests! {
         let person = app.create_person(&admin, "Race Person", &valid_id_number(90), None);
         person.assert_status(201);
         let url = app.url(&format!("/api/v1/people/{}", person.id()));
-        let barrier = std::sync::Arc::new(std::sync::Barrier::new(6));
-        let handles: Vec<_> = (0..6)
-            .map(|i| {
-                let (url, token, barrier) = (url.clone(), admin.clone(), barrier.clone());
-                std::thread::spawn(move || {
-                    let client = reqwest::blocking::Client::builder().no_proxy().build().unwrap();
-                    barrier.wait();
-                    let res = client
-                        .patch(url)
-                        .bearer_auth(token)
-                        .json(&json!({"phone": format!("1390013900{i}")}))
-                        .send()
-                        .unwrap();
-                    let status = res.status().as_u16();
-                    (status, res.text().unwrap())
-                })
+        let racers = (0..6)
+            .map(|i| guild_tests::Racer {
+                method: Method::PATCH,
+                url: url.clone(),
+                token: admin.clone(),
+                headers: Vec::new(),
+                body: json!({"phone": format!("1390013900{i}")}),
             })
             .collect();
-        for h in handles {
-            let (status, body) = h.join().unwrap();
-            assert_eq!(status, 200, "{body}");
+        for (status, body) in guild_tests::at_once(racers) {
+            assert_eq!(status, 200, "{body:#}");
         }
         let after = app.get(&format!("/api/v1/people/{}", person.id()), Some(&admin));
         assert_eq!(after.body["version"], 7, "{:#}", after.body);

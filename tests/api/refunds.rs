@@ -5,9 +5,7 @@
 //! ledger after payment, tenant isolation, and concurrent requests and
 //! payments that can never both succeed.
 
-use std::sync::{Arc, Barrier};
-
-use guild_tests::{Resp, TestApp, backend_tests};
+use guild_tests::{Racer, Resp, TestApp, at_once, backend_tests};
 use serde_json::{Value, json};
 
 use crate::classes::{action, shanghai};
@@ -101,29 +99,12 @@ fn entries_of_kind(ledger: &Value, kind: &str) -> Vec<(String, i64)> {
 /// Sends `requests` (url, token, body) at the same instant from separate
 /// threads; answers each (status, body) in order.
 fn race(requests: Vec<(String, String, Value)>) -> Vec<(u16, Value)> {
-    let barrier = Arc::new(Barrier::new(requests.len()));
-    let handles: Vec<_> = requests
-        .into_iter()
-        .map(|(url, token, body)| {
-            let barrier = Arc::clone(&barrier);
-            std::thread::spawn(move || {
-                let client = reqwest::blocking::Client::builder()
-                    .no_proxy()
-                    .build()
-                    .unwrap();
-                barrier.wait();
-                let res = client
-                    .post(url)
-                    .bearer_auth(token)
-                    .json(&body)
-                    .send()
-                    .unwrap();
-                let status = res.status().as_u16();
-                (status, res.json::<Value>().unwrap())
-            })
-        })
-        .collect();
-    handles.into_iter().map(|h| h.join().unwrap()).collect()
+    at_once(
+        requests
+            .into_iter()
+            .map(|(url, token, body)| Racer::post(url, token, body))
+            .collect(),
+    )
 }
 
 backend_tests! {

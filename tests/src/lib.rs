@@ -290,6 +290,70 @@ pub struct TestApp {
     pg: Option<TempPgDatabase>,
 }
 
+/// One request of [`at_once`].
+#[derive(Debug, Clone)]
+pub struct Racer {
+    /// The method (usually `POST` or `PATCH`).
+    pub method: Method,
+    /// The absolute URL ([`TestApp::url`]).
+    pub url: String,
+    /// The bearer token.
+    pub token: String,
+    /// Extra headers, e.g. `Idempotency-Key`.
+    pub headers: Vec<(&'static str, String)>,
+    /// The JSON body.
+    pub body: Value,
+}
+
+impl Racer {
+    /// `POST url` with `token` and `body`.
+    pub fn post(url: String, token: impl Into<String>, body: Value) -> Racer {
+        Racer {
+            method: Method::POST,
+            url,
+            token: token.into(),
+            headers: Vec::new(),
+            body,
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Racer {
+        self.headers.push((name, value.into()));
+        self
+    }
+}
+
+/// Sends every request at the same instant (one thread and one client each,
+/// released together by a barrier); answers (status, JSON body) in order.
+/// Two clients at once, as the races the suite proves need.
+pub fn at_once(requests: Vec<Racer>) -> Vec<(u16, Value)> {
+    let barrier = Arc::new(std::sync::Barrier::new(requests.len()));
+    let handles: Vec<_> = requests
+        .into_iter()
+        .map(|r| {
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                let client = Client::builder().no_proxy().build().unwrap();
+                let mut request = client
+                    .request(r.method, r.url)
+                    .bearer_auth(r.token)
+                    .json(&r.body);
+                for (name, value) in r.headers {
+                    request = request.header(name, value);
+                }
+                barrier.wait();
+                let res = request.send().unwrap();
+                let status = res.status().as_u16();
+                let text = res.text().unwrap();
+                let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+                (status, body)
+            })
+        })
+        .collect();
+    handles.into_iter().map(|h| h.join().unwrap()).collect()
+}
+
 /// The instant every test app's clock starts at.
 pub fn start_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0)
@@ -309,78 +373,7 @@ impl TestApp {
     /// Starts a server on `backend`, or `None` for PostgreSQL when
     /// `GUILD_TEST_POSTGRES_URL` is unset (and not required).
     pub fn try_spawn(backend: Backend) -> Option<TestApp> {
-        let (database_url, dir, pg) = match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}", dir.path().join("guild.db").display());
-                (url, Some(dir), None)
-            }
-            Backend::Postgres => {
-                let server = postgres_url()?;
-                let db = TempPgDatabase::create(&server);
-                (db.url().to_owned(), None, Some(db))
-            }
-        };
-        let clock = ManualClock::new(start_time());
-        let config = guild_api::Config::from_lookup(|k| match k {
-            "GUILD_DATABASE_URL" => Some(database_url.clone()),
-            "GUILD_BIND" => Some("127.0.0.1:0".to_owned()),
-            "GUILD_ADMIN_PASSWORD" => Some(ADMIN_PASSWORD.to_owned()),
-            "GUILD_JWT_SECRET" => Some("test-secret-0123456789-abcdefghijklmnop".to_owned()),
-            "GUILD_WORKERS" => Some("2".to_owned()),
-            "GUILD_DB_POOL_SIZE" => Some("4".to_owned()),
-            "GUILD_PUBLIC_BASE_URL" => Some(PUBLIC_BASE_URL.to_owned()),
-            _ => None,
-        })
-        .expect("test configuration is valid");
-        let (tx, rx) = mpsc::channel::<Result<(u16, ServerHandle), String>>();
-        let server_clock: Arc<dyn guild_domain::Clock> = Arc::new(clock.clone());
-        let thread = std::thread::Builder::new()
-            .name(format!("guild-test-server-{}", backend.name()))
-            .spawn(move || {
-                let system = actix_web::rt::System::new();
-                system.block_on(async move {
-                    match guild_api::Application::build(config, server_clock) {
-                        Ok(app) => {
-                            let port = app.port();
-                            let server = app.into_server();
-                            let _ = tx.send(Ok((port, server.handle())));
-                            if let Err(e) = server.await {
-                                eprintln!("test server stopped with an error: {e}");
-                            }
-                        }
-                        Err(e) => {
-                            let _ = tx.send(Err(e));
-                        }
-                    }
-                });
-            })
-            .expect("spawn server thread");
-        let (port, handle) = match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(Ok(v)) => v,
-            Ok(Err(e)) => panic!("the application did not start on {}: {e}", backend.name()),
-            Err(e) => panic!(
-                "the application did not start on {} in time: {e}",
-                backend.name()
-            ),
-        };
-        let client = Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(60))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("http client");
-        Some(TestApp {
-            backend,
-            address: format!("http://127.0.0.1:{port}"),
-            port,
-            client,
-            clock,
-            handle: Some(handle),
-            thread: Some(thread),
-            _sqlite_dir: dir,
-            pg,
-        })
+        Self::try_spawn_with(backend, &AppOptions::default(), str::to_owned)
     }
 
     /// The absolute URL of `path` (e.g. `/api/v1/users`).
