@@ -836,13 +836,16 @@ fn concurrent_confirmations_never_overfill_a_class_on_postgres() {
             &org_person(&app, &s.org, "Racer B", 501 + 2 * round),
         );
         let answers = guild_tests::at_once(
-            [(a.clone(), s.officer.clone()), (b.clone(), officer2.clone())]
-                .into_iter()
-                .map(|(id, token)| {
-                    let url = app.url(&format!("/api/v1/enrolments/{id}/confirm"));
-                    guild_tests::Racer::post(url, token, json!({}))
-                })
-                .collect(),
+            [
+                (a.clone(), s.officer.clone()),
+                (b.clone(), officer2.clone()),
+            ]
+            .into_iter()
+            .map(|(id, token)| {
+                let url = app.url(&format!("/api/v1/enrolments/{id}/confirm"));
+                guild_tests::Racer::post(url, token, json!({}))
+            })
+            .collect(),
         );
         let mut outcomes: Vec<String> = answers
             .into_iter()

@@ -4,7 +4,6 @@
 //! same JSON body with its keys in another order is the same request; payments
 //! without `If-Match` never fail on a version race.
 
-
 use guild_tests::{ADMIN_PASSWORD, Method, Resp, TestApp, backend_tests};
 use serde_json::{Value, json};
 
