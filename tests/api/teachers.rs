@@ -117,6 +117,28 @@ backend_tests! {
         app.post("/api/v1/classes", Some(&admin), body).assert_rule(422, "teacher_not_appointed", "TCH-1");
     }
 
+    // rule TCH-2, API-5: two dismissals of one appointment at the same instant
+    // without If-Match: one 200, one 409, never a 412 version race, and one
+    // public notice
+    fn concurrent_dismissals_dismiss_once(app: TestApp) {
+        let admin = app.admin();
+        let term_id = current_term(&app, &admin);
+        let head = app.create_user(&admin, "head", "training_head", None);
+        for round in 0..3 {
+            let t = teacher(&app, &admin, &format!("t.race{round}"), Some(&term_id));
+            let url = app.url(&format!("/api/v1/teachers/{}/dismiss", t.appointment_id));
+            let answers = guild_tests::at_once(vec![
+                guild_tests::Racer::post(url.clone(), admin.clone(), json!({"reason": "first"})),
+                guild_tests::Racer::post(url, head.clone(), json!({"reason": "second"})),
+            ]);
+            let mut statuses: Vec<u16> = answers.iter().map(|(st, _)| *st).collect();
+            statuses.sort_unstable();
+            assert_eq!(statuses, [200, 409], "round {round}: {answers:?}");
+        }
+        let notices = app.get("/api/v1/public/notices", None);
+        assert_eq!(notices.body["items"].as_array().unwrap().len(), 3, "{:#}", notices.body);
+    }
+
     // rule TCH-2: a dismissal is listed publicly, without a token
     fn a_dismissal_appears_on_the_public_notices(app: TestApp) {
         let admin = app.admin();

@@ -19,6 +19,8 @@ use crate::{DbConn, StoreError};
 pub enum Locked {
     /// `account_changes`.
     AccountChanges,
+    /// `archives`.
+    Archives,
     /// `ce_activities`.
     CeActivities,
     /// `ce_providers`.
@@ -45,6 +47,8 @@ pub enum Locked {
     Sanctions,
     /// `substitutions`.
     Substitutions,
+    /// `teacher_appointments`.
+    TeacherAppointments,
     /// `users`.
     Users,
 }
@@ -54,6 +58,7 @@ impl Locked {
     fn statement(self) -> &'static str {
         match self {
             Locked::AccountChanges => "SELECT 1 FROM account_changes WHERE id = $1 FOR UPDATE",
+            Locked::Archives => "SELECT 1 FROM archives WHERE id = $1 FOR UPDATE",
             Locked::CeActivities => "SELECT 1 FROM ce_activities WHERE id = $1 FOR UPDATE",
             Locked::CeProviders => "SELECT 1 FROM ce_providers WHERE id = $1 FOR UPDATE",
             Locked::CertificateRequests => {
@@ -69,6 +74,9 @@ impl Locked {
             Locked::Refunds => "SELECT 1 FROM refunds WHERE id = $1 FOR UPDATE",
             Locked::Sanctions => "SELECT 1 FROM sanctions WHERE id = $1 FOR UPDATE",
             Locked::Substitutions => "SELECT 1 FROM substitutions WHERE id = $1 FOR UPDATE",
+            Locked::TeacherAppointments => {
+                "SELECT 1 FROM teacher_appointments WHERE id = $1 FOR UPDATE"
+            }
             Locked::Users => "SELECT 1 FROM users WHERE id = $1 FOR UPDATE",
         }
     }

@@ -44,6 +44,7 @@ use guild_domain::local_date;
 use guild_store::DbConn;
 use guild_store::archives::{ArchiveDocumentRow, ArchiveFilter, ArchiveRow};
 use guild_store::calendar::CalendarDayRow;
+use guild_store::locks::Locked;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -460,6 +461,7 @@ fn attach_in_tx(
     body: AttachDocument,
     if_match: IfMatch,
 ) -> ApiResult<ArchiveView> {
+    guild_store::locks::lock_row(conn, Locked::Archives, id)?;
     let (mut row, class) = load(conn, id)?;
     if_match.check(row.version)?;
     archive_transition(
@@ -522,6 +524,7 @@ fn complete_in_tx(
     id: &str,
     if_match: IfMatch,
 ) -> ApiResult<ArchiveView> {
+    guild_store::locks::lock_row(conn, Locked::Archives, id)?;
     let (mut row, class) = load(conn, id)?;
     if_match.check(row.version)?;
     let next = archive_transition(

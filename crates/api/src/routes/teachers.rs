@@ -21,6 +21,7 @@ use guild_domain::teacher::{
     normalize_subjects, validate_term_name,
 };
 use guild_store::DbConn;
+use guild_store::locks::Locked;
 use guild_store::teachers::{AppointmentFilter, AppointmentRow, TermRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -572,6 +573,7 @@ pub async fn dismiss(
             let now = s.clock.now();
             let today = today(s);
             s.store.write(|c| {
+                guild_store::locks::lock_row(c, Locked::TeacherAppointments, &id.to_string())?;
                 let (mut row, term) = load_appointment(c, &id)?;
                 let name = teacher_name(c, &row.user_id)?;
                 let before = AppointmentView::build(row.clone(), &term, name.clone(), today)?;
