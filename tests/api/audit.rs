@@ -139,4 +139,50 @@ backend_tests! {
         app.get("/api/v1/audit-events?colour=red", Some(&admin)).assert_problem(400, "invalid_query");
         app.get("/api/v1/audit-events?limit=0", Some(&admin)).assert_problem(400, "invalid_query");
     }
+
+    // rule API-8: one event per state change: the audit row and the outbox row
+    // are written in the change's transaction, with the same id
+    fn a_state_change_writes_one_outbox_row_with_its_audit_event(app: TestApp) {
+        let admin = app.admin();
+        let id = app.create_pending_org(&admin, "Outboxed Co");
+        app.post(&format!("/api/v1/organisations/{id}/approve"), Some(&admin), json!({}))
+            .assert_status(200);
+        let rows = app.outbox("organisation", &id);
+        let kinds: Vec<&str> = rows.iter().map(|r| r.kind.as_str()).collect();
+        assert_eq!(kinds, ["organisation.created", "organisation.approved"]);
+        let approved = &rows[1];
+        assert_eq!(approved.organisation_id.as_deref(), Some(id.as_str()));
+        assert_eq!(approved.delivery_state, "pending");
+        let payload: Value = serde_json::from_str(&approved.payload).expect("the payload is JSON");
+        assert_eq!(payload["status"], "approved");
+        assert_eq!(payload["id"], json!(id));
+        let audit = app.get(&format!("/api/v1/audit-events?entity_type=organisation&entity_id={id}"), Some(&admin));
+        assert_eq!(audit.body["items"][1]["id"], json!(approved.id), "the outbox row is the audit event");
+        assert_eq!(
+            approved.created_at.and_utc(),
+            start_time(),
+            "the event's time comes from the injected clock"
+        );
+
+        // A refused change writes nothing: approving again is a 409.
+        app.post(&format!("/api/v1/organisations/{id}/approve"), Some(&admin), json!({}))
+            .assert_status(409);
+        assert_eq!(app.outbox("organisation", &id).len(), 2);
+    }
+
+    // rule API-8: security events are audited but never published
+    fn logins_are_audited_but_not_published(app: TestApp) {
+        let admin = app.admin();
+        let me = app.get("/api/v1/me", Some(&admin)).id();
+        let logins = app.get(
+            &format!("/api/v1/audit-events?entity_type=user&entity_id={me}&action=auth.login"),
+            Some(&admin),
+        );
+        assert!(
+            !logins.body["items"].as_array().cloned().unwrap_or_default().is_empty(),
+            "the login is audited: {:#}",
+            logins.body
+        );
+        assert!(app.outbox("user", &me).iter().all(|r| !r.kind.starts_with("auth.")));
+    }
 }

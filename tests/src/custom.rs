@@ -134,6 +134,29 @@ impl TestApp {
         self._sqlite_dir.as_ref().map(|d| d.path().join("guild.db"))
     }
 
+    /// The database URL of an app started by [`TestApp::spawn`].
+    pub fn database_url(&self) -> Option<String> {
+        match (&self.pg, self.sqlite_file()) {
+            (Some(db), _) => Some(db.url().to_owned()),
+            (None, Some(file)) => Some(format!("sqlite://{}", file.display())),
+            (None, None) => None,
+        }
+    }
+
+    /// The outbox rows (API-8) about one entity, oldest first, read straight
+    /// from the app's database.
+    pub fn outbox(
+        &self,
+        entity_type: &str,
+        entity_id: &str,
+    ) -> Vec<guild_store::outbox::OutboxRow> {
+        let url = self.database_url().expect("an app started by spawn");
+        let store = guild_store::Store::open(&url, 1).expect("the database opens");
+        store
+            .read(|c| guild_store::outbox::for_entity(c, entity_type, entity_id))
+            .expect("the outbox reads")
+    }
+
     /// The fresh PostgreSQL database of an app started by [`TestApp::spawn`]: its name.
     pub fn pg_database(&self) -> Option<&str> {
         self.pg.as_ref().map(|db| db.name.as_str())

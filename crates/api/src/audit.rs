@@ -1,8 +1,9 @@
 //! Writing the audit log (API-6) inside the transaction of the change it records.
 
 use chrono::{DateTime, Utc};
+use guild_app::Ctx;
+use guild_app::events::Event;
 use guild_store::DbConn;
-use guild_store::audit::AuditEventRow;
 use serde::Serialize;
 
 use crate::auth::AuthUser;
@@ -21,6 +22,22 @@ pub struct Actor<'a> {
 }
 
 impl<'a> Actor<'a> {
+    /// The use-case context of this actor in time zone `tz`.
+    pub fn ctx_in(&self, tz: chrono_tz::Tz) -> Ctx {
+        Ctx { tz, ..self.ctx() }
+    }
+
+    /// The use-case context of this actor (the time zone is not read by events).
+    pub fn ctx(&self) -> Ctx {
+        Ctx {
+            caller: self.user.map(AuthUser::caller),
+            now: self.at,
+            tz: chrono_tz::Tz::UTC,
+            request_id: self.ctx.request_id.clone(),
+            address: self.ctx.address.clone(),
+        }
+    }
+
     /// An authenticated caller acting at `at`.
     pub fn new(user: &'a AuthUser, ctx: &'a RequestContext, at: DateTime<Utc>) -> Self {
         Actor {
@@ -37,7 +54,7 @@ pub struct Change<'a, B: Serialize, A: Serialize> {
     /// e.g. `organisation.approve`.
     pub action: &'a str,
     /// e.g. `organisation`.
-    pub entity_type: &'a str,
+    pub entity_type: &'static str,
     /// The entity's id.
     pub entity_id: &'a str,
     /// The organisation the entity belongs to (so it can read its own events).
@@ -48,37 +65,41 @@ pub struct Change<'a, B: Serialize, A: Serialize> {
     pub after: Option<&'a A>,
 }
 
-/// Appends an audit event for `change`.
+/// Records `change` as one event ([`guild_app::Ctx::emit`]): the audit row
+/// (API-6) and, for published kinds, the outbox row (API-8), in the caller's
+/// transaction. The action must be an event kind's audit action
+/// ([`guild_app::events::CATALOGUE`]); anything else is a programming fault.
 pub fn record<B: Serialize, A: Serialize>(
     conn: &mut DbConn,
     actor: &Actor<'_>,
     change: Change<'_, B, A>,
 ) -> ApiResult<()> {
-    let row = AuditEventRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        occurred_at: actor.at.naive_utc(),
-        actor_user_id: actor.user.map(|u| u.id.clone()),
-        actor_role: actor.user.map(|u| u.role.as_str().to_owned()),
-        action: change.action.to_owned(),
-        entity_type: change.entity_type.to_owned(),
-        entity_id: change.entity_id.to_owned(),
-        organisation_id: change.organisation_id.map(str::to_owned),
-        before_json: snapshot(change.before)?,
-        after_json: snapshot(change.after)?,
-        request_id: Some(actor.ctx.request_id.clone()).filter(|r| !r.is_empty()),
-        address: Some(actor.ctx.address.clone()),
-    };
-    guild_store::audit::insert(conn, &row)?;
+    let kind = guild_app::events::by_audit_action(change.action).ok_or_else(|| {
+        ApiError::Internal(format!(
+            "audit action {} is not in the event catalogue",
+            change.action
+        ))
+    })?;
+    let event = Event::new(
+        *kind,
+        change.entity_type,
+        change.entity_id,
+        change.before,
+        change.after,
+    )?
+    .in_organisation(change.organisation_id);
+    actor.ctx().emit(conn, event)?;
     Ok(())
 }
 
-/// Serialises an API representation of the entity. People are recorded as an
-/// organisation user sees them (ID number masked, PPL-3), since organisations read their own events.
-fn snapshot<T: Serialize>(value: Option<&T>) -> ApiResult<Option<String>> {
-    value
-        .map(|v| {
-            serde_json::to_string(v)
-                .map_err(|e| ApiError::Internal(format!("cannot serialise audit snapshot: {e}")))
+/// The event kind logged under audit action `action`, for the areas that
+/// still name their changes by audit action.
+pub fn kind(action: &str) -> ApiResult<guild_app::events::EventKind> {
+    guild_app::events::by_audit_action(action)
+        .copied()
+        .ok_or_else(|| {
+            ApiError::Internal(format!(
+                "audit action {action} is not in the event catalogue"
+            ))
         })
-        .transpose()
 }

@@ -208,6 +208,16 @@ pub struct AuthUser {
 }
 
 impl AuthUser {
+    /// The caller as the use cases see it.
+    pub fn caller(&self) -> guild_app::Caller {
+        guild_app::Caller {
+            id: self.id.clone(),
+            role: self.role,
+            organisation_id: self.organisation_id.clone(),
+            person_id: self.person_id.clone(),
+        }
+    }
+
     /// Fails with 403 unless the caller has one of `roles`.
     pub fn require(&self, roles: &[Role]) -> ApiResult<()> {
         if roles.contains(&self.role) {

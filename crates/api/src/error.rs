@@ -402,6 +402,28 @@ impl From<Refusal> for ApiError {
     }
 }
 
+/// The one mapping of the use cases' transport-free error to HTTP.
+impl From<guild_app::AppError> for ApiError {
+    fn from(e: guild_app::AppError) -> Self {
+        use guild_app::AppError;
+        match e {
+            AppError::NotFound(entity) => ApiError::not_found(entity),
+            AppError::Forbidden => ApiError::forbidden(),
+            AppError::Refused(r) => match guild_domain::codes::lookup(r.code).map(|c| c.kind) {
+                Some(guild_domain::codes::Kind::Conflict) => ApiError::Conflict(r),
+                _ => ApiError::Refused(r),
+            },
+            AppError::Transition(t) => ApiError::Transition(t),
+            AppError::Stale => ApiError::version_mismatch(),
+            AppError::Invalid(fields) => {
+                ApiError::Validation(fields.into_iter().map(FieldProblem::from).collect())
+            }
+            AppError::Unavailable(detail) => ApiError::Unavailable(detail),
+            AppError::Internal(detail) => ApiError::Internal(detail),
+        }
+    }
+}
+
 impl From<InvalidTransition> for ApiError {
     fn from(t: InvalidTransition) -> Self {
         ApiError::Transition(t)

@@ -250,14 +250,7 @@ pub struct PageParams {
     pub cursor: Option<String>,
 }
 
-/// A validated page request: the sort key to start after and the page size.
-#[derive(Debug, Clone)]
-pub struct PageRequest {
-    /// Start after this key (decoded from the cursor).
-    pub after: Option<String>,
-    /// Page size.
-    pub limit: i64,
-}
+pub use guild_app::PageRequest;
 
 impl PageParams {
     /// Checks the limit and decodes the cursor.

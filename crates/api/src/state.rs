@@ -6,9 +6,12 @@ use actix_web::web;
 use guild_domain::clock::Clock;
 use guild_store::Store;
 
-use crate::auth::JwtSecret;
+use guild_app::{AppResult, Ctx, DbConn};
+
+use crate::auth::{AuthUser, JwtSecret};
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::RequestContext;
 use crate::passwords::Passwords;
 
 /// The database, the clock and the configuration.
@@ -39,6 +42,45 @@ impl Clock for StorableClock {
 }
 
 impl AppState {
+    /// The use-case context of a request by `user`, at the clock's now.
+    pub fn ctx(&self, user: Option<&AuthUser>, req: Option<&RequestContext>) -> Ctx {
+        Ctx {
+            caller: user.map(AuthUser::caller),
+            now: self.clock.now(),
+            tz: self.config.time_zone,
+            request_id: req.map(|r| r.request_id.clone()).unwrap_or_default(),
+            address: req.map(|r| r.address.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// Runs the use case `f` for `user` in one write transaction, off the async
+    /// workers: one blocking hop, one connection, everything or nothing written.
+    pub async fn tx<T, F>(&self, user: AuthUser, req: RequestContext, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Ctx, &mut DbConn) -> AppResult<T> + Send + 'static,
+    {
+        self.run(move |s| {
+            let ctx = s.ctx(Some(&user), Some(&req));
+            Ok(s.store.write(|c| f(&ctx, c))?)
+        })
+        .await
+    }
+
+    /// Runs the read-only use case `f` for `user` on one connection, off the
+    /// async workers.
+    pub async fn read<T, F>(&self, user: AuthUser, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Ctx, &mut DbConn) -> AppResult<T> + Send + 'static,
+    {
+        self.run(move |s| {
+            let ctx = s.ctx(Some(&user), None);
+            Ok(s.store.read(|c| f(&ctx, c))?)
+        })
+        .await
+    }
+
     /// Runs blocking database work off the async workers.
     pub async fn run<T, F>(&self, f: F) -> ApiResult<T>
     where

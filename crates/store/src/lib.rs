@@ -26,6 +26,7 @@ pub mod locks;
 pub mod notices;
 pub mod notifications;
 pub mod organisations;
+pub mod outbox;
 pub mod people;
 pub mod plans;
 pub mod programs;
@@ -158,6 +159,24 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// The sort key of the last row when more rows follow.
     pub next_after: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// A page without rows (a scope that admits nothing).
+    pub fn empty() -> Self {
+        Page {
+            items: Vec::new(),
+            next_after: None,
+        }
+    }
+
+    /// The page with each row mapped by the fallible `f`.
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        Ok(Page {
+            items: self.items.into_iter().map(f).collect::<Result<_, E>>()?,
+            next_after: self.next_after,
+        })
+    }
 }
 
 /// Cuts `rows` (fetched with `limit + 1`) into a page.

@@ -818,7 +818,22 @@ diesel::joinable!(archive_documents -> archives (archive_id));
 diesel::joinable!(ce_activities -> ce_providers (provider_id));
 diesel::joinable!(ce_credits -> ce_activities (activity_id));
 
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        kind -> Text,
+        entity_type -> Text,
+        entity_id -> Text,
+        organisation_id -> Nullable<Text>,
+        payload -> Text,
+        created_at -> Timestamp,
+        delivery_state -> Text,
+        dispatched_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    outbox,
     organisations,
     people,
     users,

@@ -49,10 +49,10 @@ use crate::auth::{AuthUser, CLASS_RECORD_READERS};
 use crate::error::{ApiError, ApiResult, FieldProblem};
 use crate::extract::{PageParams, Paged, RequestContext, etag, parse_stored, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
-use crate::routes::enrolments_service as service;
 use crate::routes::organisations::Reason;
 use crate::routes::users::stored_uuid;
 use crate::state::AppState;
+use guild_app::enrolments as service;
 
 /// Roles that may file a leave request (ATT-2); the domain narrows it to the
 /// trainee's own, the organisation's own, or training staff.
@@ -398,7 +398,7 @@ pub fn eligibility_of(
     )?
     .iter()
     .map(service::ban_of)
-    .collect::<ApiResult<Vec<_>>>()?;
+    .collect::<guild_app::AppResult<Vec<_>>>()?;
     let ban = blocking_ban(&bans, program_id, today).map(|b| b.refusal());
     Ok(eligibility(&EligibilityFacts {
         status,
@@ -414,7 +414,7 @@ fn eligibility_in_tx(
     id: &str,
     today: NaiveDate,
 ) -> ApiResult<Eligibility> {
-    let enrolment = service::visible_enrolment(conn, user, id)?;
+    let enrolment = service::visible(conn, &user.caller(), id)?;
     let class = service::class_of(conn, &enrolment.class_id)?;
     let reasons = eligibility_of(conn, &enrolment, &class.program_id, today)?;
     Ok(Eligibility {
@@ -428,7 +428,7 @@ fn eligibility_in_tx(
 /// Whether `caller` may see leave request `row` of `enrolment` in `class`:
 /// whoever may see the enrolment (ACC-2), and the class head of its class.
 fn can_see_leave(caller: &AuthUser, enrolment: &EnrolmentRow, class: &ClassRow) -> bool {
-    service::can_see(caller, enrolment)
+    service::can_see(&caller.caller(), enrolment)
         || (caller.role == Role::Teacher && is_class_head(class, caller))
 }
 
@@ -510,7 +510,7 @@ fn create_leave_in_tx(
     body: CreateLeaveRequest,
     tz: Tz,
 ) -> ApiResult<LeaveRequestView> {
-    let enrolment = service::visible_enrolment(conn, user, &body.enrolment_id.to_string())?;
+    let enrolment = service::visible(conn, &user.caller(), &body.enrolment_id.to_string())?;
     let own_org = enrolment.organisation_id.is_some()
         && user.organisation_id.as_deref() == enrolment.organisation_id.as_deref();
     let own_person = user.person_id.as_deref() == Some(enrolment.person_id.as_str());
@@ -808,10 +808,13 @@ pub fn class_scope(
     fn all(_: &AuthUser, _: &EnrolmentRow) -> bool {
         true
     }
+    fn visible(user: &AuthUser, row: &EnrolmentRow) -> bool {
+        service::can_see(&user.caller(), row)
+    }
     Ok(match user.role {
         Role::Teacher => teaches(conn, class, user)?.then_some(all as RowFilter),
         Role::Provider => None,
-        _ => Some(service::can_see),
+        _ => Some(visible),
     })
 }
 

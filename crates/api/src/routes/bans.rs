@@ -24,10 +24,10 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, FieldProblem};
 use crate::extract::{PageParams, Paged, RequestContext, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
-use crate::routes::enrolments_service::ban_of;
 use crate::routes::organisations::Reason;
 use crate::routes::users::stored_uuid;
 use crate::state::AppState;
+use guild_app::enrolments::ban_of;
 
 /// Roles that read bans: association staff and the authority.
 const BAN_READERS: &[Role] = &[

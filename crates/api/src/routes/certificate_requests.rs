@@ -57,10 +57,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{PageParams, Paged, RequestContext, etag, parse_stored, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
 use crate::routes::certificates::{NewCertificate, issue};
-use crate::routes::enrolments_service as service;
 use crate::routes::organisations::Reason;
 use crate::routes::users::stored_uuid;
 use crate::state::AppState;
+use guild_app::enrolments as service;
 
 /// Notification kinds written by certificate requests.
 pub mod kinds {

@@ -28,14 +28,12 @@ use guild_domain::Role;
 use guild_domain::class::ClassStatus;
 use guild_domain::deferral::{
     ClassFacts, DEFERRAL_DECIDERS, DEFERRAL_FILERS, DeferralAction, DeferralStatus,
-    check_class_not_closed, check_class_started, check_deferrable, check_deferral_in_time,
-    check_transfer_seat, check_transfer_target, deferral_allowed_actions, deferral_decision_notice,
-    deferral_exists, deferral_pending, deferral_transition, may_file, other_request_pending,
-    status_after_deferral, status_after_transfer, transfer_entries, transfer_notice,
+    check_class_not_closed, check_deferrable, check_deferral_in_time, check_transfer_seat,
+    check_transfer_target, deferral_allowed_actions, deferral_decision_notice, deferral_exists,
+    deferral_transition, may_file, other_request_pending, status_after_deferral,
+    status_after_transfer, transfer_entries, transfer_notice,
 };
-use guild_domain::enrolment::{
-    EnrolmentAction, EnrolmentStatus, already_enrolled, no_show_transition,
-};
+use guild_domain::enrolment::{EnrolmentStatus, already_enrolled};
 use guild_domain::fees::Entry;
 use guild_domain::{Fen, local_date};
 use guild_store::DbConn;
@@ -55,11 +53,11 @@ use crate::auth::{AuthUser, ENROLMENT_READERS};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{PageParams, Paged, RequestContext, etag, parse_stored, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
-use crate::routes::enrolments::{EnrolmentView, insert_enrolment};
-use crate::routes::enrolments_service as service;
 use crate::routes::organisations::Reason;
 use crate::routes::users::stored_uuid;
 use crate::state::AppState;
+use guild_app::enrolments as service;
+use guild_app::enrolments::{EnrolmentView, insert as insert_enrolment};
 
 /// Notification kinds written by deferrals.
 pub mod kinds {
@@ -214,7 +212,7 @@ fn visible_deferral(
     let not_found = || ApiError::not_found("deferral");
     let row = guild_store::deferrals::find(conn, id)?.ok_or_else(not_found)?;
     let enrolment = guild_store::enrolments::find(conn, &row.enrolment_id)?
-        .filter(|e| service::can_see(caller, e))
+        .filter(|e| service::can_see(&caller.caller(), e))
         .ok_or_else(not_found)?;
     Ok((row, enrolment))
 }
@@ -285,7 +283,14 @@ fn notify_about(
         enrolment.organisation_id.as_deref(),
         &enrolment.person_id,
     )?;
-    service::notify(conn, &to, kind, notice, &enrolment.id, now)
+    Ok(service::notify(
+        conn,
+        &to,
+        kind,
+        notice,
+        &enrolment.id,
+        now,
+    )?)
 }
 
 /// Files a deferral in one transaction (DEF-1). Checks, in order: the caller
@@ -302,7 +307,7 @@ fn create_in_tx(
     body: CreateDeferral,
     tz: Tz,
 ) -> ApiResult<DeferralView> {
-    let enrolment = service::visible_enrolment(conn, user, &body.enrolment_id.to_string())?;
+    let enrolment = service::visible(conn, &user.caller(), &body.enrolment_id.to_string())?;
     check_may_file(user, &enrolment)?;
     let (status, _) = service::status_of(&enrolment)?;
     let class = service::class_of(conn, &enrolment.class_id)?;
@@ -387,14 +392,14 @@ fn decide_in_tx(
         let deferred = status_after_deferral(status).map_err(ApiError::Conflict)?;
         let enrolment_before = service::view_of(conn, enrolment.clone(), false)?;
         enrolment.status = deferred.as_str().to_owned();
-        service::save_enrolment(
+        service::save(
+            &actor.ctx(),
             conn,
-            actor,
-            "enrolment.defer",
+            crate::audit::kind("enrolment.defer")?,
             enrolment.clone(),
             &enrolment_before,
         )?;
-        service::release_seat(conn, &enrolment.class_id, actor, actor.at, tz)?;
+        service::seats::release_seat(&actor.ctx_in(tz), conn, &enrolment.class_id)?;
     }
     row.status = next.as_str().to_owned();
     row.decided_by = Some(user.id.clone());
@@ -510,7 +515,13 @@ fn transfer_in_tx(
     }
     let old_before = service::view_of(conn, old.clone(), false)?;
     old.status = transferred.as_str().to_owned();
-    service::save_enrolment(conn, actor, "enrolment.transfer", old.clone(), &old_before)?;
+    service::save(
+        &actor.ctx(),
+        conn,
+        crate::audit::kind("enrolment.transfer")?,
+        old.clone(),
+        &old_before,
+    )?;
 
     let at = now.naive_utc();
     let new_row = EnrolmentRow {
@@ -575,40 +586,6 @@ fn transfer_in_tx(
         deferral: after,
         enrolment: new_view,
     })
-}
-
-/// Marks a paid trainee who did not come as `no_show` (DEF-4), in the
-/// transaction of `POST /enrolments/{id}/no-show`: training staff only (403);
-/// the enrolment must be `paid` or `notified` (409 with the allowed actions);
-/// its class must have started, i.e. be `in_progress` or `finished` (422
-/// `class_not_started`); no deferral of it may still wait for a decision (409
-/// `deferral_pending`: the training head decides first — a deferral filed in
-/// time and approved later makes it `deferred` instead). Attendance is
-/// recorded in a later issue; until then this action is the record of the
-/// absence. A `no_show` holds no seat, and is never deferred, transferred or
-/// refunded.
-pub fn no_show(
-    conn: &mut DbConn,
-    actor: &Actor<'_>,
-    caller: &AuthUser,
-    id: &str,
-) -> ApiResult<EnrolmentView> {
-    let mut row = service::locked_enrolment(conn, caller, id)?;
-    let (status, channel) = service::status_of(&row)?;
-    service::check_may_act(caller, &row, channel, EnrolmentAction::NoShow)?;
-    let next = no_show_transition(channel, status)?;
-    let class = service::class_of(conn, &row.class_id)?;
-    check_class_started(class_status(&class)?)?;
-    if let Some(pending) = guild_store::deferrals::for_enrolment_in(
-        conn,
-        &row.id,
-        &[DeferralStatus::Submitted.as_str()],
-    )? {
-        return Err(ApiError::Conflict(deferral_pending(&pending.id)));
-    }
-    let before = service::view_of(conn, row.clone(), false)?;
-    row.status = next.as_str().to_owned();
-    service::save_enrolment(conn, actor, "enrolment.no_show", row, &before)
 }
 
 /// List deferrals, oldest first: organisations see their own (ACC-2),

@@ -32,10 +32,10 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldProblem};
 use crate::extract::{RequestContext, parse_stored};
 use crate::openapi::CreateErrors;
-use crate::routes::enrolments::{EnrolmentView, audit_create};
-use crate::routes::enrolments_service as service;
 use crate::routes::people::PersonView;
 use crate::state::AppState;
+use guild_app::enrolments as service;
+use guild_app::enrolments::EnrolmentView;
 
 /// The largest file accepted: 2 MiB (5,000 rows fit easily).
 pub const BULK_BODY_LIMIT: usize = crate::extract::LARGEST_BODY_LIMIT;
@@ -468,7 +468,10 @@ fn bulk_in_tx(
     };
     for (row, name) in enrolments.into_iter().zip(names) {
         let view = EnrolmentView::from_row(row, name, None)?;
-        audit_create(c, actor, &view)?;
+        actor.ctx().emit(
+            c,
+            guild_app::enrolments::event(guild_app::events::kinds::ENROLMENT_CREATED, None, &view)?,
+        )?;
         result.enrolment_ids.push(view.id);
     }
     Ok(result)

@@ -20,9 +20,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{RequestContext, parse_stored, validate};
 use crate::openapi::{ActionErrors, ReadErrors};
 use crate::routes::enrolments::EnrolmentView;
-use crate::routes::enrolments_service as service;
 use crate::routes::users::stored_uuid;
 use crate::state::AppState;
+use guild_app::enrolments as service;
 
 /// One ledger entry.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -125,7 +125,7 @@ pub async fn get_ledger(
     let view = state
         .run(move |s| {
             s.store.read(|c| {
-                let row = service::visible_enrolment(c, &user, &id)?;
+                let row = service::visible(c, &user.caller(), &id)?;
                 let (status, _) = service::status_of(&row)?;
                 ledger_view(c, &row.id, status)
             })
@@ -148,7 +148,7 @@ fn pay_in_tx(
 ) -> ApiResult<(LedgerView, EnrolmentView)> {
     // Locked: concurrent payments run one after the other, each checked
     // against the ledger the previous one left (no 412 without If-Match).
-    let mut row = service::locked_enrolment(c, user, id)?;
+    let mut row = service::locked(c, &user.caller(), id)?;
     let (status, _) = service::status_of(&row)?;
     let (_, balance) = service::ledger_of(c, &row.id)?;
     // A later charge (retake exam fee, card fee) is paid without a transition;
@@ -156,7 +156,7 @@ fn pay_in_tx(
     let next = if status.pays_later_charges() && !balance.is_settled() {
         None
     } else {
-        Some(service::step(user, &row, EnrolmentAction::Pay)?)
+        Some(service::step(&user.caller(), &row, EnrolmentAction::Pay)?)
     };
     check_payment(&balance, body.amount_fen)?;
     let before = service::view_of(c, row.clone(), true)?;
@@ -180,7 +180,7 @@ fn pay_in_tx(
         }
         _ => "enrolment.payment",
     };
-    let view = service::save_enrolment(c, actor, action, row, &before)?;
+    let view = service::save(&actor.ctx(), c, crate::audit::kind(action)?, row, &before)?;
     let ledger = ledger_view(c, id, view.status)?;
     Ok((ledger, view))
 }

@@ -19,7 +19,6 @@ pub mod deferrals;
 pub mod enrolments;
 pub mod enrolments_bulk;
 pub mod enrolments_ledger;
-pub mod enrolments_service;
 pub mod forgery_reports;
 pub mod health;
 pub mod notices;

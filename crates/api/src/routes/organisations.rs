@@ -132,15 +132,7 @@ pub struct UpdateOrganisation {
     pub address: Option<String>,
 }
 
-/// The reason for a rejection or suspension.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Reason {
-    /// Why, in words the organisation will read.
-    #[validate(length(min = 1, max = 1000))]
-    #[schema(min_length = 1, max_length = 1000)]
-    pub reason: String,
-}
+pub use guild_app::inputs::Reason;
 
 /// Filters for the organisation list.
 #[derive(Debug, Deserialize, IntoParams)]

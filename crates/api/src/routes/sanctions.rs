@@ -52,11 +52,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{PageParams, Paged, RequestContext, etag, parse_stored, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, PublicErrors, ReadErrors};
 use crate::routes::attendance::teaches;
-use crate::routes::enrolments_service::class_of;
 use crate::routes::notices::publish;
 use crate::routes::organisations::Reason;
 use crate::routes::users::stored_uuid;
 use crate::state::AppState;
+use guild_app::enrolments::class_of;
 
 /// Notification kinds written by exam discipline.
 pub mod kinds {

@@ -50,10 +50,10 @@ use crate::error::{ApiError, ApiResult, ErrorCode, FieldProblem, Problem, proble
 use crate::extract::{PageParams, Paged, RequestContext, etag, parse_stored, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
 use crate::routes::attendance::{class_scope, eligibility_of, teaches};
-use crate::routes::enrolments_service as service;
 use crate::routes::programs::ProgramView;
 use crate::routes::users::stored_uuid;
 use crate::state::AppState;
+use guild_app::enrolments as service;
 
 /// Training staff: schedule sittings, register trainees, publish results.
 pub const SITTING_MANAGERS: &[Role] = &[Role::Admin, Role::TrainingOfficer, Role::TrainingHead];

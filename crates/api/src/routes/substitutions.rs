@@ -46,10 +46,10 @@ use crate::auth::{AuthUser, ENROLMENT_READERS};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{PageParams, Paged, RequestContext, etag, parse_stored, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
-use crate::routes::enrolments_service as service;
 use crate::routes::organisations::Reason;
 use crate::routes::users::stored_uuid;
 use crate::state::AppState;
+use guild_app::enrolments as service;
 
 /// Notification kinds written by substitutions.
 pub mod kinds {
@@ -289,7 +289,7 @@ fn create_in_tx(
     body: CreateSubstitution,
     tz: Tz,
 ) -> ApiResult<SubstitutionView> {
-    let enrolment = service::visible_enrolment(conn, user, &body.enrolment_id.to_string())?;
+    let enrolment = service::visible(conn, &user.caller(), &body.enrolment_id.to_string())?;
     let person = new_person(conn, &enrolment, &body.new_person_id.to_string())?;
     check_new_person(&enrolment.person_id, &person.id)?;
     let (status, _) = service::status_of(&enrolment)?;
@@ -406,7 +406,8 @@ fn decide_in_tx(
         check_new_person_may_join(conn, &class, &row.new_person_id, actor, tz)?;
         let moved = move_enrolment(conn, actor, enrolment.clone(), &row.new_person_id)?;
         if status == EnrolmentStatus::Notified {
-            service::send_class_notice(conn, &moved, &class, actor.at)?;
+            let notice = service::seats::send_class_notice(conn, &moved, &class)?;
+            actor.ctx().deliver(conn, "enrolment", &moved.id, &notice)?;
         }
         Some(moved)
     } else {

@@ -1,0 +1,27 @@
+//! Guild's use cases: one module per resource, between the HTTP layer (`api`)
+//! and the store. Each use case takes a [`Ctx`] and a connection inside the
+//! transaction the caller opened, loads what its rule needs, asks the domain
+//! (visibility from [`guild_domain::access`]), writes through the store and
+//! emits one [`events::Event`] per state change. Nothing here knows about HTTP.
+
+pub mod ctx;
+pub mod enrolments;
+pub mod error;
+pub mod events;
+pub mod ids;
+pub mod inputs;
+pub mod refunds;
+
+pub use ctx::{Caller, Ctx};
+pub use enrolments::CreateEnrolment;
+pub use error::{AppError, AppResult};
+pub use guild_store::{DbConn, Page};
+
+/// A validated page request (API-3): the sort key to start after and the page size.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    /// Start after this key (decoded from the cursor).
+    pub after: Option<String>,
+    /// Page size.
+    pub limit: i64,
+}
