@@ -7,6 +7,7 @@
 
 mod wire;
 
+pub mod access;
 pub mod account;
 pub mod archive;
 pub mod attendance;
