@@ -10,12 +10,15 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use guild_domain::Role;
+use guild_domain::access::{Caller, Owner, Scope};
 use guild_domain::account::{ACCESS_TOKEN_TTL_SECONDS, UserStatus};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
+use crate::access;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::parse_stored;
 use crate::state::AppState;
@@ -215,6 +218,29 @@ impl AuthUser {
         } else {
             Err(ApiError::forbidden())
         }
+    }
+
+    /// The caller's facts for the visibility policy (ACC-2,
+    /// [`guild_domain::access`]).
+    pub fn caller(&self) -> Caller {
+        Caller::new(
+            self.role,
+            // The account id comes from the users table and is a UUID; were it
+            // not, the nil id names no class head, teacher or invigilator.
+            access::id(&self.id).unwrap_or(Uuid::nil()),
+            access::opt_id(self.organisation_id.as_deref()),
+            access::opt_id(self.person_id.as_deref()),
+        )
+    }
+
+    /// ACC-2: whether the caller may see a resource with these facts.
+    pub fn sees(&self, owner: &Owner) -> bool {
+        access::can_see(&self.caller(), owner)
+    }
+
+    /// ACC-2: what the caller's list queries are confined to.
+    pub fn scope(&self) -> Scope {
+        access::scope(&self.caller())
     }
 
     /// Whether the caller may see every organisation's data (association staff and authority).
