@@ -243,26 +243,21 @@ impl AuthUser {
         access::scope(&self.caller())
     }
 
-    /// Whether the caller may see every organisation's data (association staff and authority).
-    pub fn sees_all_organisations(&self) -> bool {
-        self.role.is_association_staff() || self.role == Role::Authority
-    }
-
-    /// ACC-2: the organisation the caller is confined to, or `None` for association-wide roles.
-    pub fn organisation_scope(&self) -> Option<&str> {
-        if self.sees_all_organisations() {
-            None
-        } else {
-            Some(self.organisation_id.as_deref().unwrap_or(""))
+    /// ACC-2: the organisation a list of organisations' own records (about
+    /// no person) is confined to: `None` for association staff and the
+    /// authority, else the own organisation, or an id matching nothing.
+    pub fn organisation_scope(&self) -> Option<String> {
+        match self.scope().for_organisation_records() {
+            Scope::All => None,
+            Scope::Organisation(own) => Some(own.to_string()),
+            _ => Some(access::no_id()),
         }
     }
 
-    /// ACC-2: whether the caller may see data of `organisation_id`.
+    /// ACC-2: whether the caller may see an organisation's own records
+    /// (records about no person) of `organisation_id`.
     pub fn can_see_organisation(&self, organisation_id: Option<&str>) -> bool {
-        match self.organisation_scope() {
-            None => true,
-            Some(own) => !own.is_empty() && organisation_id == Some(own),
-        }
+        self.sees(&Owner::of_organisation(access::opt_id(organisation_id)))
     }
 }
 
