@@ -10,12 +10,14 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use guild_domain::Role;
+use guild_domain::access::{Caller, Owner, Scope};
 use guild_domain::account::{ACCESS_TOKEN_TTL_SECONDS, UserStatus};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::access;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::parse_stored;
 use crate::state::AppState;
@@ -227,26 +229,37 @@ impl AuthUser {
         }
     }
 
-    /// Whether the caller may see every organisation's data (association staff and authority).
-    pub fn sees_all_organisations(&self) -> bool {
-        self.role.is_association_staff() || self.role == Role::Authority
+    /// The caller's facts for the visibility policy (ACC-2,
+    /// [`guild_domain::access`]).
+    pub fn policy(&self) -> Caller {
+        self.caller().policy()
     }
 
-    /// ACC-2: the organisation the caller is confined to, or `None` for association-wide roles.
-    pub fn organisation_scope(&self) -> Option<&str> {
-        if self.sees_all_organisations() {
-            None
-        } else {
-            Some(self.organisation_id.as_deref().unwrap_or(""))
+    /// ACC-2: whether the caller may see a resource with these facts.
+    pub fn sees(&self, owner: &Owner) -> bool {
+        access::can_see(&self.policy(), owner)
+    }
+
+    /// ACC-2: what the caller's list queries are confined to.
+    pub fn scope(&self) -> Scope {
+        access::scope(&self.policy())
+    }
+
+    /// ACC-2: the organisation a list of organisations' own records (about
+    /// no person) is confined to: `None` for association staff and the
+    /// authority, else the own organisation, or an id matching nothing.
+    pub fn organisation_scope(&self) -> Option<String> {
+        match self.scope().for_organisation_records() {
+            Scope::All => None,
+            Scope::Organisation(own) => Some(own.to_string()),
+            _ => Some(access::no_id()),
         }
     }
 
-    /// ACC-2: whether the caller may see data of `organisation_id`.
+    /// ACC-2: whether the caller may see an organisation's own records
+    /// (records about no person) of `organisation_id`.
     pub fn can_see_organisation(&self, organisation_id: Option<&str>) -> bool {
-        match self.organisation_scope() {
-            None => true,
-            Some(own) => !own.is_empty() && organisation_id == Some(own),
-        }
+        self.sees(&Owner::of_organisation(access::opt_id(organisation_id)))
     }
 }
 

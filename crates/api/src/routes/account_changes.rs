@@ -265,13 +265,13 @@ pub async fn list(
         status: q.status.map(|s| s.as_str().to_owned()),
     };
     if let Some(own) = user.organisation_scope() {
-        if filter.organisation_id.as_deref().is_some_and(|o| o != own) {
+        if filter.organisation_id.as_ref().is_some_and(|o| *o != own) {
             return Ok(HttpResponse::Ok().json(Paged::<AccountChangeView> {
                 items: vec![],
                 next_cursor: None,
             }));
         }
-        filter.organisation_id = Some(own.to_owned());
+        filter.organisation_id = Some(own);
     }
     let rows = state
         .run(move |s| {

@@ -44,6 +44,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::access::{self, ClassRows, Scope};
 use crate::audit::{self, Actor, Change};
 use crate::auth::{AuthUser, CLASS_RECORD_READERS};
 use crate::error::{ApiError, ApiResult, FieldProblem};
@@ -351,16 +352,6 @@ pub fn is_class_head(class: &ClassRow, user: &AuthUser) -> bool {
     class.class_head_user_id.as_deref() == Some(user.id.as_str())
 }
 
-/// Whether `user` is the class's head or one of its teachers.
-pub fn teaches(conn: &mut DbConn, class: &ClassRow, user: &AuthUser) -> ApiResult<bool> {
-    if is_class_head(class, user) {
-        return Ok(true);
-    }
-    Ok(guild_store::classes::teachers(conn, &class.id)?
-        .iter()
-        .any(|t| t.user_id == user.id))
-}
-
 fn class_status(class: &ClassRow) -> ApiResult<ClassStatus> {
     parse_stored("classes", &class.status)
 }
@@ -425,11 +416,13 @@ fn eligibility_in_tx(
     })
 }
 
-/// Whether `caller` may see leave request `row` of `enrolment` in `class`:
-/// whoever may see the enrolment (ACC-2), and the class head of its class.
+/// ACC-2: whether `caller` may see a leave request of `enrolment` in
+/// `class`: whoever may see the enrolment, and the class head of its class.
 fn can_see_leave(caller: &AuthUser, enrolment: &EnrolmentRow, class: &ClassRow) -> bool {
-    service::can_see(&caller.caller(), enrolment)
-        || (caller.role == Role::Teacher && is_class_head(class, caller))
+    caller.sees(
+        &access::enrolment_owner(enrolment)
+            .with_teachers(access::opt_id(class.class_head_user_id.as_deref())),
+    )
 }
 
 struct LeaveParts {
@@ -793,31 +786,6 @@ fn session_attendance(
     })
 }
 
-/// A test of whether a caller may see one enrolment's row.
-pub type RowFilter = fn(&AuthUser, &EnrolmentRow) -> bool;
-
-/// Which rows of a class's sheet (or results) `user` may see: all for
-/// association staff, the authority and the class's teachers; the own
-/// organisation's for organisation accounts; the own for trainees. `None`:
-/// not at all (403: a teacher of other classes).
-pub fn class_scope(
-    conn: &mut DbConn,
-    class: &ClassRow,
-    user: &AuthUser,
-) -> ApiResult<Option<RowFilter>> {
-    fn all(_: &AuthUser, _: &EnrolmentRow) -> bool {
-        true
-    }
-    fn visible(user: &AuthUser, row: &EnrolmentRow) -> bool {
-        service::can_see(&user.caller(), row)
-    }
-    Ok(match user.role {
-        Role::Teacher => teaches(conn, class, user)?.then_some(all as RowFilter),
-        Role::Provider => None,
-        _ => Some(visible),
-    })
-}
-
 /// The class's attendance sheet as `user` may see it (ATT-1); the archive
 /// generates its attendance sheet from it (ARC-1).
 pub(crate) fn sheet_in_tx(
@@ -826,7 +794,7 @@ pub(crate) fn sheet_in_tx(
     class_id: &str,
 ) -> ApiResult<AttendanceSheet> {
     let class = service::class_of(conn, class_id)?;
-    let visible = class_scope(conn, &class, user)?.ok_or_else(ApiError::forbidden)?;
+    let visible = ClassRows::of(conn, &class, user)?.ok_or_else(ApiError::forbidden)?;
     let sessions = guild_store::classes::sessions(conn, &class.id)?;
     let records = guild_store::attendance::for_class(conn, &class.id)?;
     let leave =
@@ -848,7 +816,7 @@ pub(crate) fn sheet_in_tx(
             enrolments.push(e);
         }
     }
-    enrolments.retain(|e| visible(user, e));
+    enrolments.retain(|e| visible.sees(e));
     enrolments.sort_by(|a, b| a.id.cmp(&b.id));
     let names: HashMap<String, String> = guild_store::enrolments::person_names(
         conn,
@@ -1054,13 +1022,12 @@ pub async fn list_leave(
         session_id: q.session_id.map(|v| v.to_string()),
         ..LeaveFilter::default()
     };
-    match user.role {
-        Role::OrgFiller | Role::OrgReviewer => {
-            filter.only_organisation = Some(user.organisation_id.clone().unwrap_or_default());
-        }
-        Role::Trainee => filter.only_person = Some(user.person_id.clone().unwrap_or_default()),
-        Role::Teacher => filter.only_class_head = Some(user.id.clone()),
-        _ => {}
+    match user.scope() {
+        Scope::All => {}
+        Scope::Organisation(o) => filter.only_organisation = Some(o.to_string()),
+        Scope::Person(p) => filter.only_person = Some(p.to_string()),
+        Scope::Teacher(u) => filter.only_class_head = Some(u.to_string()),
+        Scope::Provider(_) | Scope::Nothing => filter.only_person = Some(access::no_id()),
     }
     let rows = state
         .run(move |s| {

@@ -117,7 +117,7 @@ pub async fn list(
     user.require(&[Role::Admin, Role::OrgFiller, Role::OrgReviewer])?;
     let q = q.into_inner();
     let page = PageParams::parse(q.limit, q.cursor.as_deref())?;
-    let own = user.organisation_scope().map(str::to_owned);
+    let own = user.organisation_scope();
     if own.is_some()
         && q.organisation_id
             .is_some_and(|o| Some(o.to_string()) != own)

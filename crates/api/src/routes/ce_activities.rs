@@ -414,7 +414,7 @@ pub async fn list(
         provider_id: q.provider_id.map(|v| v.to_string()),
         organisation_id: q.organisation_id.map(|v| v.to_string()),
         region: q.region,
-        only_organisation: user.organisation_scope().map(str::to_owned),
+        only_organisation: user.organisation_scope(),
     };
     let rows = state
         .run(move |s| {

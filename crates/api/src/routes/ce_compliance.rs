@@ -51,6 +51,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::access::{self, Owner, Scope};
 use crate::audit::{self, Actor, Change};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
@@ -376,18 +377,6 @@ fn compliance_view(
     })
 }
 
-/// Whether the caller may see `person`'s register (CED-5, ACC-2): themself,
-/// their current organisation, association staff and the authority.
-fn can_see_person(caller: &AuthUser, person_id: &str, organisation_id: Option<&str>) -> bool {
-    match caller.role {
-        Role::Trainee => caller.person_id.as_deref() == Some(person_id),
-        Role::OrgFiller | Role::OrgReviewer => {
-            organisation_id.is_some() && caller.can_see_organisation(organisation_id)
-        }
-        _ => caller.sees_all_organisations(),
-    }
-}
-
 fn person_compliance(
     conn: &mut DbConn,
     caller: &AuthUser,
@@ -396,7 +385,13 @@ fn person_compliance(
     current_year: i32,
 ) -> ApiResult<ComplianceView> {
     let person = guild_store::people::find(conn, person_id)?
-        .filter(|p| can_see_person(caller, &p.id, p.organisation_id.as_deref()))
+        // CED-5, ACC-2: themself, their organisation, association staff and the authority.
+        .filter(|p| {
+            caller.sees(&Owner::of_person(
+                access::id(&p.id),
+                access::opt_id(p.organisation_id.as_deref()),
+            ))
+        })
         .ok_or_else(|| ApiError::not_found("person"))?;
     let year_row = guild_store::ce_credits::find_person_year(conn, &person.id, year)?;
     let region = match year_row.as_ref().and_then(|r| r.region.clone()) {
@@ -585,18 +580,22 @@ pub async fn list_compliance(
     let q = q.into_inner();
     let page = PageParams::parse(q.limit, q.cursor.as_deref())?;
     let wanted = q.organisation_id.map(|o| o.to_string());
-    let organisation = match user.organisation_scope() {
-        Some(own) => match wanted {
-            Some(w) if w != own => None,
-            _ => Some(own.to_owned()),
-        },
-        None => Some(wanted.ok_or_else(|| {
+    let organisation = match user.scope() {
+        Scope::All => Some(wanted.ok_or_else(|| {
             ApiError::field(
                 "organisation_id",
                 "required",
                 "name the organisation whose staff to list",
             )
         })?),
+        Scope::Organisation(own) => {
+            let own = own.to_string();
+            match wanted {
+                Some(w) if w != own => None,
+                _ => Some(own),
+            }
+        }
+        Scope::Provider(_) | Scope::Person(_) | Scope::Teacher(_) | Scope::Nothing => None,
     };
     let behind_only = q.behind.unwrap_or(false);
     let rows = state
@@ -756,12 +755,12 @@ pub async fn list_credits(
         subject_category: q.subject_category.map(|v| v.as_str().to_owned()),
         ..CreditFilter::default()
     };
-    let own_org = || user.organisation_id.clone().unwrap_or_default();
-    match user.role {
-        Role::Trainee => filter.only_person = Some(user.person_id.clone().unwrap_or_default()),
-        Role::OrgFiller | Role::OrgReviewer => filter.only_organisation = Some(own_org()),
-        Role::Provider => filter.only_activities_of = Some(own_org()),
-        _ => {}
+    match user.scope() {
+        Scope::All => {}
+        Scope::Organisation(o) => filter.only_organisation = Some(o.to_string()),
+        Scope::Provider(o) => filter.only_activities_of = Some(o.to_string()),
+        Scope::Person(p) => filter.only_person = Some(p.to_string()),
+        Scope::Teacher(_) | Scope::Nothing => filter.only_person = Some(access::no_id()),
     }
     let paged = state
         .run(move |s| {

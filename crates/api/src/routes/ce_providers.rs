@@ -562,7 +562,7 @@ pub async fn list(
         status: q.status.map(|s| s.as_str().to_owned()),
         region: q.region,
         name_contains: q.name,
-        only_organisation: user.organisation_scope().map(str::to_owned),
+        only_organisation: user.organisation_scope(),
     };
     let rows = state
         .run(move |s| {

@@ -51,6 +51,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::access::{self, Owner, Scope};
 use crate::audit::{self, Actor, Change};
 use crate::auth::{AuthUser, ENROLMENT_READERS};
 use crate::error::{ApiError, ApiResult};
@@ -200,17 +201,6 @@ pub struct CertificateRequestQuery {
     pub certificate_id: Option<Uuid>,
 }
 
-/// Whether `caller` may see requests of this organisation and holder
-/// (ACC-2): association staff and the authority all; organisation accounts
-/// their organisation's; trainees their own.
-fn can_see(caller: &AuthUser, organisation_id: Option<&str>, person_id: &str) -> bool {
-    match caller.role {
-        Role::OrgFiller | Role::OrgReviewer => caller.can_see_organisation(organisation_id),
-        Role::Trainee => caller.person_id.as_deref() == Some(person_id),
-        r => r.is_association_staff() || r == Role::Authority,
-    }
-}
-
 /// Loads a request the caller may see, or 404 exactly like an unknown id (ACC-2).
 fn visible_request(
     conn: &mut DbConn,
@@ -218,7 +208,12 @@ fn visible_request(
     id: &str,
 ) -> ApiResult<CertificateRequestRow> {
     guild_store::certificate_requests::find(conn, id)?
-        .filter(|r| can_see(caller, r.organisation_id.as_deref(), &r.person_id))
+        .filter(|r| {
+            caller.sees(&Owner::of_person(
+                access::id(&r.person_id),
+                access::opt_id(r.organisation_id.as_deref()),
+            ))
+        })
         .ok_or_else(|| ApiError::not_found("certificate request"))
 }
 
@@ -790,12 +785,13 @@ pub async fn list(
         certificate_id: q.certificate_id.map(|v| v.to_string()),
         ..RequestFilter::default()
     };
-    match user.role {
-        Role::OrgFiller | Role::OrgReviewer => {
-            filter.only_organisation = Some(user.organisation_id.clone().unwrap_or_default());
+    match user.scope() {
+        Scope::All => {}
+        Scope::Organisation(o) => filter.only_organisation = Some(o.to_string()),
+        Scope::Person(p) => filter.only_person = Some(p.to_string()),
+        Scope::Provider(_) | Scope::Teacher(_) | Scope::Nothing => {
+            filter.only_person = Some(access::no_id());
         }
-        Role::Trainee => filter.only_person = Some(user.person_id.clone().unwrap_or_default()),
-        _ => {}
     }
     let rows = state
         .run(move |s| {

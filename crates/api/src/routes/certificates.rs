@@ -48,6 +48,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::access::{self, Owner, Scope};
 use crate::audit::{self, Actor, Change};
 use crate::auth::{AuthUser, ENROLMENT_READERS, random_bytes};
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -281,19 +282,12 @@ fn view_of(
     })
 }
 
-/// ACC-2: association staff and the authority see every certificate, an
-/// organisation account its organisation's, a trainee its own person's.
+/// ACC-2: whether `user` may see certificate `row` ([`guild_domain::access`]).
 fn may_see(user: &AuthUser, row: &CertificateRow) -> bool {
-    if user.sees_all_organisations() {
-        return true;
-    }
-    match user.role {
-        Role::Trainee => user.person_id.as_deref() == Some(row.person_id.as_str()),
-        Role::OrgFiller | Role::OrgReviewer => {
-            user.can_see_organisation(row.organisation_id.as_deref())
-        }
-        _ => false,
-    }
+    user.sees(&Owner::of_person(
+        access::id(&row.person_id),
+        access::opt_id(row.organisation_id.as_deref()),
+    ))
 }
 
 /// Loads a certificate the caller may see, or 404 exactly like an unknown id
@@ -736,21 +730,11 @@ fn store_filter(
     {
         return Ok(None);
     }
-    if !user.sees_all_organisations() {
-        match user.role {
-            Role::Trainee => filter.only_person = Some(user.person_id.clone().unwrap_or_default()),
-            Role::OrgFiller | Role::OrgReviewer => {
-                let own = user.organisation_id.clone().unwrap_or_default();
-                if own.is_empty() {
-                    return Ok(None);
-                }
-                filter.only_organisation = Some(own);
-            }
-            _ => return Err(ApiError::forbidden()),
-        }
-        if user.role == Role::Trainee && user.person_id.is_none() {
-            return Ok(None);
-        }
+    match user.scope() {
+        Scope::All => {}
+        Scope::Organisation(o) => filter.only_organisation = Some(o.to_string()),
+        Scope::Person(p) => filter.only_person = Some(p.to_string()),
+        Scope::Provider(_) | Scope::Teacher(_) | Scope::Nothing => return Ok(None),
     }
     Ok(Some(filter))
 }

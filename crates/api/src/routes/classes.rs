@@ -34,6 +34,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::access::{self, Scope};
 use crate::audit::{self, Actor, Change};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, FieldProblem};
@@ -391,25 +392,16 @@ fn today(s: &AppState) -> NaiveDate {
     local_date(s.clock.now(), s.config.time_zone)
 }
 
-/// Loads a class the caller may see, or 404: a teacher sees only the classes
-/// where they are class head or teacher; every other role sees every class.
+/// Loads a class the caller may see, or 404 (ACC-2): a teacher sees only the
+/// classes where they are class head or teacher; every other role sees every
+/// class.
 fn visible_class(conn: &mut DbConn, caller: &AuthUser, id: &Uuid) -> ApiResult<ClassRow> {
     let row = guild_store::classes::find(conn, &id.to_string())?
         .ok_or_else(|| ApiError::not_found("class"))?;
-    if caller.role == Role::Teacher && !teaches(conn, &row, &caller.id)? {
+    if !caller.sees(&access::class_owner(conn, &row, caller)?) {
         return Err(ApiError::not_found("class"));
     }
     Ok(row)
-}
-
-/// Whether `user_id` is the class head or one of the class's teachers.
-fn teaches(conn: &mut DbConn, row: &ClassRow, user_id: &str) -> ApiResult<bool> {
-    if row.class_head_user_id.as_deref() == Some(user_id) {
-        return Ok(true);
-    }
-    Ok(guild_store::classes::teachers(conn, &row.id)?
-        .iter()
-        .any(|t| t.user_id == user_id))
 }
 
 /// Locks a class for a change (CLS-3: see [`guild_store::classes::lock`]), or 404.
@@ -709,7 +701,12 @@ pub async fn list_classes(
         year: q.year,
         program_id: q.program_id.map(|v| v.to_string()),
         status: q.status.map(|s| s.as_str().to_owned()),
-        teacher_user_id: (user.role == Role::Teacher).then(|| user.id.clone()),
+        // ACC-2: a teacher lists the classes they head or teach; every other
+        // role every class (the association's own records).
+        teacher_user_id: match user.scope() {
+            Scope::Teacher(u) => Some(u.to_string()),
+            _ => None,
+        },
     };
     let (rows, seats) = state
         .run(move |s| {

@@ -198,7 +198,7 @@ pub async fn list(
     let filter = OrganisationFilter {
         kind: q.kind.map(|k| k.as_str().to_owned()),
         status: q.status.map(|s| s.as_str().to_owned()),
-        only_id: user.organisation_scope().map(str::to_owned),
+        only_id: user.organisation_scope(),
         name_contains: q.name,
     };
     let rows = state

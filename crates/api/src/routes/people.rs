@@ -14,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::access::{self, Owner, Scope};
 use crate::audit::{self, Actor, Change};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -221,14 +222,12 @@ fn visible_person(conn: &mut DbConn, caller: &AuthUser, id: &Uuid) -> ApiResult<
     }
 }
 
+/// ACC-2: whether `caller` may see person `row` ([`guild_domain::access`]).
 fn can_see(caller: &AuthUser, row: &PersonRow) -> bool {
-    match caller.role {
-        Role::OrgFiller | Role::OrgReviewer => {
-            caller.can_see_organisation(row.organisation_id.as_deref())
-        }
-        r if r.sees_full_id_numbers() => true,
-        _ => caller.person_id.as_deref() == Some(&row.id),
-    }
+    caller.sees(&Owner::of_person(
+        access::id(&row.id),
+        access::opt_id(row.organisation_id.as_deref()),
+    ))
 }
 
 fn field<T>(name: &str, r: Result<T, guild_domain::FieldError>) -> ApiResult<T> {
@@ -271,20 +270,24 @@ pub async fn list(
         id_number,
         name_contains: q.name,
     };
-    let only_person = match user.role {
-        Role::OrgFiller | Role::OrgReviewer => {
-            let own = user.organisation_scope().map(str::to_owned);
-            if filter.organisation_id.is_some() && filter.organisation_id != own {
-                return Ok(HttpResponse::Ok().json(Paged::<PersonView> {
-                    items: vec![],
-                    next_cursor: None,
-                }));
+    let empty = || {
+        Ok(HttpResponse::Ok().json(Paged::<PersonView> {
+            items: vec![],
+            next_cursor: None,
+        }))
+    };
+    let only_person = match user.scope() {
+        Scope::All => None,
+        Scope::Organisation(own) => {
+            let own = own.to_string();
+            if filter.organisation_id.as_ref().is_some_and(|o| *o != own) {
+                return empty();
             }
-            filter.organisation_id = own;
+            filter.organisation_id = Some(own);
             None
         }
-        r if r.sees_full_id_numbers() => None,
-        _ => Some(user.person_id.clone().unwrap_or_default()),
+        Scope::Person(p) => Some(p.to_string()),
+        Scope::Provider(_) | Scope::Teacher(_) | Scope::Nothing => return empty(),
     };
     let caller = user.clone();
     let rows = state
@@ -354,10 +357,11 @@ pub async fn create(
             None
         }
     };
-    let organisation_id = match (user.role, body.organisation_id) {
-        (Role::OrgFiller | Role::OrgReviewer, Some(o))
-            if Some(o.to_string().as_str()) != user.organisation_id.as_deref() =>
-        {
+    // ACC-2: an organisation account enters people of its own organisation
+    // only; association staff (who see all) of any or none.
+    let organisation_id = match (user.scope(), body.organisation_id) {
+        (Scope::All, o) => o.map(|o| o.to_string()),
+        (Scope::Organisation(own), Some(o)) if o != own => {
             problems.push(crate::error::FieldProblem {
                 field: "organisation_id".to_owned(),
                 code: "not_own_organisation".to_owned(),
@@ -366,8 +370,8 @@ pub async fn create(
             });
             None
         }
-        (Role::OrgFiller | Role::OrgReviewer, _) => user.organisation_id.clone(),
-        (_, o) => o.map(|o| o.to_string()),
+        (Scope::Organisation(own), _) => Some(own.to_string()),
+        _ => return Err(ApiError::forbidden()),
     };
     let (Some(name), Some(id_number), true) = (name, id_number, problems.is_empty()) else {
         return Err(ApiError::Validation(problems));

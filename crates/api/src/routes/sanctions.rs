@@ -46,12 +46,12 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::access::{self, Owner, Scope};
 use crate::audit::{self, Actor, Change};
 use crate::auth::{AuthUser, CLASS_RECORD_READERS};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{PageParams, Paged, RequestContext, etag, parse_stored, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, PublicErrors, ReadErrors};
-use crate::routes::attendance::teaches;
 use crate::routes::notices::publish;
 use crate::routes::organisations::Reason;
 use crate::routes::users::stored_uuid;
@@ -247,28 +247,27 @@ pub struct SanctionQuery {
     pub offence: Option<Offence>,
 }
 
-/// Whether `caller` may see sanction `row` (ACC-2).
+/// ACC-2: whether `caller` may see sanction `row` ([`guild_domain::access`]):
+/// its person's and organisation's, and the invigilator's who recorded it.
 fn can_see(caller: &AuthUser, row: &SanctionRow) -> bool {
-    match caller.role {
-        Role::OrgFiller | Role::OrgReviewer => {
-            caller.can_see_organisation(row.organisation_id.as_deref())
-        }
-        Role::Trainee => caller.person_id.as_deref() == Some(row.person_id.as_str()),
-        Role::Teacher => caller.id == row.invigilator_user_id,
-        r => r.is_association_staff() || r == Role::Authority,
-    }
+    caller.sees(
+        &Owner::of_person(
+            access::id(&row.person_id),
+            access::opt_id(row.organisation_id.as_deref()),
+        )
+        .with_teachers(access::id(&row.invigilator_user_id)),
+    )
 }
 
 /// The list filter that confines `caller` to what it may see (ACC-2).
 fn scoped_filter(caller: &AuthUser) -> SanctionFilter {
     let mut filter = SanctionFilter::default();
-    match caller.role {
-        Role::OrgFiller | Role::OrgReviewer => {
-            filter.organisation_id = Some(caller.organisation_id.clone().unwrap_or_default());
-        }
-        Role::Trainee => filter.person_id = Some(caller.person_id.clone().unwrap_or_default()),
-        Role::Teacher => filter.invigilator_user_id = Some(caller.id.clone()),
-        _ => {}
+    match caller.scope() {
+        Scope::All => {}
+        Scope::Organisation(o) => filter.organisation_id = Some(o.to_string()),
+        Scope::Person(p) => filter.person_id = Some(p.to_string()),
+        Scope::Teacher(u) => filter.invigilator_user_id = Some(u.to_string()),
+        Scope::Provider(_) | Scope::Nothing => filter.person_id = Some(access::no_id()),
     }
     filter
 }
@@ -289,7 +288,7 @@ fn invigilated_sitting(
     let sitting =
         guild_store::exams::find(conn, id)?.ok_or_else(|| ApiError::not_found("sitting"))?;
     let class = class_of(conn, &sitting.class_id)?;
-    if caller.role == Role::Teacher && !teaches(conn, &class, caller)? {
+    if !caller.sees(&access::class_owner(conn, &class, caller)?) {
         return Err(ApiError::not_found("sitting"));
     }
     Ok((sitting, class))

@@ -44,12 +44,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::access::{self, ClassRows};
 use crate::audit::{self, Actor, Change};
 use crate::auth::{AuthUser, CLASS_RECORD_READERS};
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldProblem, Problem, problem_response};
 use crate::extract::{PageParams, Paged, RequestContext, etag, parse_stored, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
-use crate::routes::attendance::{class_scope, eligibility_of, teaches};
+use crate::routes::attendance::eligibility_of;
 use crate::routes::programs::ProgramView;
 use crate::routes::users::stored_uuid;
 use crate::state::AppState;
@@ -566,7 +567,7 @@ fn results_in_tx(
 ) -> ApiResult<Vec<RegistrationView>> {
     let sitting = find_sitting(conn, sitting_id)?;
     let class = service::class_of(conn, &sitting.class_id)?;
-    if user.role == Role::Teacher && !teaches(conn, &class, user)? {
+    if !user.sees(&access::class_owner(conn, &class, user)?) {
         return Err(ApiError::forbidden());
     }
     check_sitting_held(local_date(actor.at, tz), sitting.held_on)?;
@@ -675,7 +676,7 @@ fn is_published(
 }
 
 fn results_of(conn: &mut DbConn, user: &AuthUser, class: &ClassRow) -> ApiResult<ClassResults> {
-    let visible = class_scope(conn, class, user)?.ok_or_else(ApiError::forbidden)?;
+    let visible = ClassRows::of(conn, class, user)?.ok_or_else(ApiError::forbidden)?;
     let sees_unpublished = user.role.is_association_staff()
         || user.role == Role::Authority
         || user.role == Role::Teacher;
@@ -686,7 +687,7 @@ fn results_of(conn: &mut DbConn, user: &AuthUser, class: &ClassRow) -> ApiResult
         let Some(enrolment) = guild_store::enrolments::find(conn, &row.enrolment_id)? else {
             continue;
         };
-        if !visible(user, &enrolment) {
+        if !visible.sees(&enrolment) {
             continue;
         }
         let status: RegistrationStatus = parse_stored("exam_registrations", &row.status)?;

@@ -146,9 +146,7 @@ const USER_READERS: &[Role] = &[Role::Admin, Role::OrgFiller, Role::OrgReviewer]
 /// Loads an account the caller may see, or 404 (ACC-2).
 fn visible_user(conn: &mut DbConn, caller: &AuthUser, id: &Uuid) -> ApiResult<UserRow> {
     guild_store::users::find(conn, &id.to_string())?
-        .filter(|u| {
-            caller.role == Role::Admin || caller.can_see_organisation(u.organisation_id.as_deref())
-        })
+        .filter(|u| caller.can_see_organisation(u.organisation_id.as_deref()))
         .ok_or_else(|| ApiError::not_found("user"))
 }
 
@@ -209,16 +207,14 @@ pub async fn list(
         role: q.role.map(|r| r.as_str().to_owned()),
         status: q.status.map(|s| s.as_str().to_owned()),
     };
-    if user.role != Role::Admin {
-        filter.organisation_id = user.organisation_scope().map(str::to_owned);
-        if q.organisation_id
-            .is_some_and(|o| Some(o.to_string()) != filter.organisation_id)
-        {
+    if let Some(own) = user.organisation_scope() {
+        if q.organisation_id.is_some_and(|o| o.to_string() != own) {
             return Ok(HttpResponse::Ok().json(Paged::<UserView> {
                 items: vec![],
                 next_cursor: None,
             }));
         }
+        filter.organisation_id = Some(own);
     }
     let rows = state
         .run(move |s| {
