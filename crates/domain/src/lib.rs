@@ -18,6 +18,7 @@ pub mod certificate;
 pub mod certificate_request;
 pub mod class;
 pub mod clock;
+pub mod codes;
 pub mod deferral;
 pub mod discipline;
 pub mod enrolment;
