@@ -26,7 +26,7 @@ use crate::state::{AppState, StorableClock};
 
 /// The OpenAPI document generated from the handlers (API-7).
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, doc) = App::new()
+    let (_, mut doc) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .service(routes::health::healthz)
@@ -35,6 +35,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         .service(routes::signing::jwks)
         .service(scope("/api/v1").configure(routes::api_v1))
         .split_for_parts();
+    crate::openapi::list_problem_codes(&mut doc);
     doc
 }
 

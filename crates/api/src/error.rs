@@ -1,12 +1,15 @@
 //! One application error type and its single mapping to `application/problem+json` (API-2).
 //!
 //! Every refusal carries a stable machine `code` from [`ErrorCode`] (or, for a
-//! business rule, the domain's code) and, where a rule refused it, the rule ID.
+//! business rule, the domain's code from [`guild_domain::codes`]) and, where a
+//! rule refused it, the rule ID. A business refusal's status comes from its
+//! code's kind in that catalogue, mapped here in [`refusal_status`].
 //! 5xx bodies say nothing internal; the cause goes to the log.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use guild_domain::codes::{self, Kind};
 use guild_domain::error::{FieldError, InvalidTransition, Refusal};
 use guild_store::StoreError;
 use serde::Serialize;
@@ -91,6 +94,28 @@ error_codes! {
     ServerBusy = ("server_busy", SERVICE_UNAVAILABLE, "The server is busy; try again shortly"),
 }
 
+/// The title of a business refusal of kind [`Kind::Conflict`] (409).
+pub const CONFLICT_TITLE: &str = "The request conflicts with existing data";
+
+/// The title of a business refusal of kind [`Kind::Forbidden`] (403).
+pub const FORBIDDEN_BY_RULE_TITLE: &str = "A business rule forbids this request";
+
+/// The status and title of a business refusal with `code`: the one place
+/// where the kinds of [`guild_domain::codes`] become HTTP statuses
+/// (conflict → 409, unprocessable → 422, forbidden → 403). A code missing from
+/// the catalogue (a bug, caught by the catalogue tests) answers 422 and is
+/// logged by [`ApiError::error_response`], never a 500.
+pub fn refusal_status(code: &str) -> (StatusCode, &'static str) {
+    match codes::lookup(code).map(|c| c.kind) {
+        Some(Kind::Conflict) => (StatusCode::CONFLICT, CONFLICT_TITLE),
+        Some(Kind::Forbidden) => (StatusCode::FORBIDDEN, FORBIDDEN_BY_RULE_TITLE),
+        Some(Kind::Unprocessable) | None => (
+            ErrorCode::RuleViolation.status(),
+            ErrorCode::RuleViolation.title(),
+        ),
+    }
+}
+
 /// Seconds a client is asked to wait (`Retry-After`) when the database is unavailable.
 pub const UNAVAILABLE_RETRY_AFTER_SECS: u32 = 5;
 
@@ -139,7 +164,8 @@ pub struct Problem {
     /// What went wrong in this occurrence.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    /// The stable machine code.
+    /// The stable machine code: a transport code or, when a business rule
+    /// refused the request, a refusal code (`rule` names the rule).
     pub code: String,
     /// The SPEC rule ID that refused the request, e.g. `DEF-1`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -174,10 +200,14 @@ pub enum ApiError {
     /// Fields failed validation.
     #[error("validation failed: {0:?}")]
     Validation(Vec<FieldProblem>),
-    /// A business rule refused the request (422).
+    /// A business rule refused the request. The status comes from the kind of
+    /// the refusal's code in [`guild_domain::codes`] (see [`refusal_status`]).
     #[error("refused: {0}")]
     Refused(Refusal),
-    /// A business rule refused the request because of existing data (409), e.g. PPL-3.
+    /// The same as [`ApiError::Refused`]: despite its name the status comes
+    /// from the kind of the refusal's code in [`guild_domain::codes`], not from
+    /// this variant. Kept only while route files still name it; it goes once
+    /// they are moved.
     #[error("conflict: {0}")]
     Conflict(Refusal),
     /// The action does not fit the current state.
@@ -299,16 +329,7 @@ impl ApiError {
                 p
             }
             ApiError::Refused(r) | ApiError::Conflict(r) => {
-                let (status, title) = match self {
-                    ApiError::Conflict(_) => (
-                        StatusCode::CONFLICT,
-                        "The request conflicts with existing data",
-                    ),
-                    _ => (
-                        ErrorCode::RuleViolation.status(),
-                        ErrorCode::RuleViolation.title(),
-                    ),
-                };
+                let (status, title) = refusal_status(r.code);
                 let mut p = base(r.code, status, title, Some(r.detail.clone()));
                 p.rule = r.rule.map(str::to_owned);
                 p
@@ -451,6 +472,13 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
             ApiError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
+            ApiError::Refused(r) | ApiError::Conflict(r) if codes::lookup(r.code).is_none() => {
+                tracing::error!(
+                    code = r.code,
+                    rule = r.rule,
+                    "refusal code missing from guild_domain::codes; answering 422"
+                );
+            }
             _ => {}
         }
         let problem = self.problem();
@@ -488,6 +516,9 @@ pub fn problem_response(problem: &Problem) -> HttpResponse {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 #[cfg(test)]
+mod catalogue_scan;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -523,6 +554,72 @@ mod tests {
         let p = ApiError::Transition(t).problem();
         assert_eq!(p.status, 409);
         assert_eq!(p.allowed_actions, Some(vec!["suspend".to_owned()]));
+    }
+
+    #[test]
+    fn a_refusal_answers_the_status_of_its_code_kind_whatever_the_variant() {
+        // rule API-2: one table of refusal codes decides the status
+        let conflict = || Refusal::rule("REF-4", codes::REFUND_IN_PROGRESS, "busy");
+        let unprocessable = || Refusal::rule("DEF-1", codes::DEFERRAL_TOO_LATE, "late");
+        for err in [
+            ApiError::Refused(conflict()),
+            ApiError::Conflict(conflict()),
+            ApiError::from(conflict()),
+        ] {
+            let p = err.problem();
+            assert_eq!(
+                (
+                    p.status,
+                    p.title.as_str(),
+                    p.code.as_str(),
+                    p.rule.as_deref()
+                ),
+                (409, CONFLICT_TITLE, "refund_in_progress", Some("REF-4"))
+            );
+            assert_eq!(err.status_code(), StatusCode::CONFLICT);
+        }
+        for err in [
+            ApiError::Refused(unprocessable()),
+            ApiError::Conflict(unprocessable()),
+        ] {
+            let p = err.problem();
+            assert_eq!(
+                (p.status, p.title.as_str()),
+                (422, ErrorCode::RuleViolation.title())
+            );
+            assert_eq!(p.type_uri, "urn:guild:problem:deferral_too_late");
+        }
+        assert_eq!(
+            refusal_status(codes::CERTIFICATE_NOT_VALID).0,
+            StatusCode::CONFLICT
+        );
+    }
+
+    #[test]
+    fn every_kind_has_a_status_and_an_unknown_code_answers_422_not_500() {
+        for c in codes::CATALOGUE {
+            let expected = match c.kind {
+                Kind::Conflict => 409,
+                Kind::Unprocessable => 422,
+                Kind::Forbidden => 403,
+            };
+            assert_eq!(refusal_status(c.code).0.as_u16(), expected, "{}", c.code);
+        }
+        let err = ApiError::Conflict(Refusal::new("no_such_code_anywhere", None, "?"));
+        assert_eq!(err.problem().status, 422);
+        let response = err.error_response();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[test]
+    fn refusal_codes_and_transport_codes_never_share_a_name() {
+        for code in ErrorCode::ALL {
+            assert!(
+                codes::lookup(code.as_str()).is_none(),
+                "{} is both a transport code and a refusal code",
+                code.as_str()
+            );
+        }
     }
 
     #[test]

@@ -1,13 +1,17 @@
-//! The OpenAPI 3.1 document (API-7): the base document, the security scheme and
-//! the shared problem+json error responses. Paths are collected from the handlers.
+//! The OpenAPI 3.1 document (API-7): the base document, the security scheme,
+//! the shared problem+json error responses and the values of `Problem.code`.
+//! Paths are collected from the handlers.
 
 use std::collections::BTreeMap;
 
+use guild_domain::codes;
+use utoipa::openapi::extensions::ExtensionsBuilder;
+use utoipa::openapi::schema::Schema;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, response::Response};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
-use crate::error::{ErrorCode, FieldProblem, PROBLEM_JSON, Problem};
+use crate::error::{ErrorCode, FieldProblem, PROBLEM_JSON, Problem, refusal_status};
 
 /// The base document; `app::openapi()` adds every handler's path.
 #[derive(OpenApi)]
@@ -75,6 +79,60 @@ impl Modify for Components {
                 .insert((*name).to_owned(), RefOr::T(problem_response(*status)));
         }
     }
+}
+
+/// Every value `Problem.code` can take, with a one-line description: the
+/// transport codes of [`ErrorCode`] in table order, then the business refusal
+/// codes of [`guild_domain::codes`] by code. A description starts with the
+/// status (and the rule, for a refusal).
+pub fn problem_codes() -> Vec<(&'static str, String)> {
+    let transport = ErrorCode::ALL.iter().map(|c| {
+        (
+            c.as_str(),
+            format!("{}: {}.", c.status().as_u16(), c.title()),
+        )
+    });
+    let refusals = codes::CATALOGUE.iter().map(|c| {
+        let status = refusal_status(c.code).0.as_u16();
+        let description = match c.rule {
+            Some(rule) => format!("{status} {rule}: {}", c.meaning),
+            None => format!("{status}: {}", c.meaning),
+        };
+        (c.code, description)
+    });
+    transport.chain(refusals).collect()
+}
+
+/// Lists the values of `Problem.code` as an `enum`, each described in
+/// `x-enum-descriptions` (the extension openapi-generator reads), so SDK
+/// users can switch on the code. Applied to the assembled document
+/// ([`crate::app::openapi_document`]): a handler naming `Problem` as a body
+/// adds the derived schema again.
+pub fn list_problem_codes(doc: &mut utoipa::openapi::OpenApi) {
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem") else {
+        return;
+    };
+    let Some(RefOr::T(Schema::Object(code))) = problem.properties.get_mut("code") else {
+        return;
+    };
+    let (values, descriptions): (Vec<_>, Vec<_>) = problem_codes()
+        .into_iter()
+        .map(|(code, description)| {
+            (
+                serde_json::Value::from(code),
+                serde_json::Value::from(description),
+            )
+        })
+        .unzip();
+    code.enum_values = Some(values);
+    code.extensions = Some(
+        ExtensionsBuilder::new()
+            .add("x-enum-descriptions", descriptions)
+            .build(),
+    );
 }
 
 /// Component response names by status.
@@ -165,4 +223,47 @@ error_set! {
     HealthErrors = [500];
     /// Errors of the readiness probe.
     ReadyErrors = [500, 503];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_code_lists_every_transport_and_refusal_code_with_a_description() {
+        // rule API-7: the document lists the codes SDK users switch on
+        let doc = serde_json::to_value(crate::app::openapi_document()).unwrap();
+        let code = &doc["components"]["schemas"]["Problem"]["properties"]["code"];
+        assert_eq!(code["type"], "string");
+        let values: Vec<&str> = code["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let descriptions = code["x-enum-descriptions"].as_array().unwrap();
+        assert_eq!(values.len(), ErrorCode::ALL.len() + codes::CATALOGUE.len());
+        assert_eq!(descriptions.len(), values.len());
+        let unique: std::collections::HashSet<&&str> = values.iter().collect();
+        assert_eq!(unique.len(), values.len(), "a code is listed twice");
+        for c in ErrorCode::ALL {
+            assert!(values.contains(&c.as_str()), "{}", c.as_str());
+        }
+        for c in codes::CATALOGUE {
+            assert!(values.contains(&c.code), "{}", c.code);
+        }
+        let at = |code: &str| {
+            let i = values.iter().position(|v| *v == code).unwrap();
+            descriptions[i].as_str().unwrap()
+        };
+        assert_eq!(
+            at("malformed_json"),
+            "400: The request body is not valid JSON."
+        );
+        assert_eq!(
+            at("refund_in_progress"),
+            "409 REF-4: The enrolment already has a refund in progress."
+        );
+        assert!(at("cannot_disable_self").starts_with("422: "));
+    }
 }

@@ -1111,14 +1111,7 @@ fn record_ce_in_tx(
         body.completed_on,
         cx.today,
         cx.grace_days,
-    )
-    .map_err(|r| {
-        if r.code == "certificate_not_active" {
-            ApiError::Conflict(r)
-        } else {
-            ApiError::Refused(r)
-        }
-    })?;
+    )?;
     let record = CertificateCeRow {
         id: Uuid::now_v7().to_string(),
         certificate_id: row.id.clone(),
@@ -1161,7 +1154,7 @@ fn record_ce_in_tx(
 /// Record continuing education for a certificate's holder and renew it
 /// (CRT-4): training staff. The association's learning on new policies,
 /// regulations and technology counts (`association_learning`). Refused for a
-/// revoked or superseded certificate (409 `certificate_not_active`), a lapsed
+/// revoked or superseded certificate (422 `certificate_not_active`), a lapsed
 /// one (422 `certificate_lapsed`: void once its period ended without CE and
 /// the grace window passed), a completion day in the future
 /// (`ce_completed_in_future`) or outside the current period
