@@ -430,10 +430,7 @@ impl From<guild_app::AppError> for ApiError {
         match e {
             AppError::NotFound(entity) => ApiError::not_found(entity),
             AppError::Forbidden => ApiError::forbidden(),
-            AppError::Refused(r) => match guild_domain::codes::lookup(r.code).map(|c| c.kind) {
-                Some(guild_domain::codes::Kind::Conflict) => ApiError::Conflict(r),
-                _ => ApiError::Refused(r),
-            },
+            AppError::Refused(r) => ApiError::Refused(r),
             AppError::Transition(t) => ApiError::Transition(t),
             AppError::Stale => ApiError::version_mismatch(),
             AppError::Invalid(fields) => {

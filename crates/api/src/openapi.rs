@@ -24,7 +24,7 @@ use crate::error::{ErrorCode, FieldProblem, PROBLEM_JSON, Problem, refusal_statu
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
         version = "1.0.0"
     ),
-    components(schemas(Problem, FieldProblem)),
+    components(schemas(Problem, FieldProblem, crate::routes::ce_statistics::StatisticsFormat)),
     modifiers(&Components),
     security(("bearer" = [])),
     tags(
@@ -265,5 +265,30 @@ mod tests {
             "409 REF-4: The enrolment already has a refund in progress."
         );
         assert!(at("cannot_disable_self").starts_with("422: "));
+    }
+
+    #[test]
+    fn every_schema_reference_resolves() {
+        // rule API-7: a generated client needs every `$ref` defined
+        let doc = serde_json::to_value(crate::app::openapi_document()).unwrap();
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        let mut missing = Vec::new();
+        let mut stack = vec![&doc];
+        while let Some(v) = stack.pop() {
+            match v {
+                serde_json::Value::Object(map) => {
+                    if let Some(r) = map.get("$ref").and_then(|r| r.as_str()) {
+                        let name = r.trim_start_matches("#/components/schemas/");
+                        if r.starts_with("#/components/schemas/") && !schemas.contains_key(name) {
+                            missing.push(name.to_owned());
+                        }
+                    }
+                    stack.extend(map.values());
+                }
+                serde_json::Value::Array(items) => stack.extend(items),
+                _ => {}
+            }
+        }
+        assert!(missing.is_empty(), "undefined schemas: {missing:?}");
     }
 }
