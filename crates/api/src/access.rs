@@ -16,12 +16,12 @@ use crate::error::ApiResult;
 /// A stored id as a [`Uuid`]. Stored ids are UUIDs; one that is not reads as
 /// no id, which matches nothing (fails closed).
 pub fn id(stored: &str) -> Option<Uuid> {
-    Uuid::parse_str(stored).ok()
+    guild_app::ids::fact(Some(stored))
 }
 
 /// [`id`] of an optional stored id.
 pub fn opt_id(stored: Option<&str>) -> Option<Uuid> {
-    stored.and_then(id)
+    guild_app::ids::fact(stored)
 }
 
 /// The filter value of a list confined to nothing: no stored id equals it.
@@ -29,11 +29,7 @@ pub fn no_id() -> String {
     String::new()
 }
 
-/// The facts of an enrolment and what hangs off it: its person and the
-/// organisation it was entered for.
-pub fn enrolment_owner(row: &EnrolmentRow) -> Owner {
-    Owner::of_person(id(&row.person_id), opt_id(row.organisation_id.as_deref()))
-}
+pub use guild_app::enrolments::owner as enrolment_owner;
 
 /// The class head and teachers of a class, as far as `caller` needs them:
 /// they decide only a teacher's scope, so they are loaded only for one.

@@ -204,12 +204,6 @@ pub enum ApiError {
     /// the refusal's code in [`guild_domain::codes`] (see [`refusal_status`]).
     #[error("refused: {0}")]
     Refused(Refusal),
-    /// The same as [`ApiError::Refused`]: despite its name the status comes
-    /// from the kind of the refusal's code in [`guild_domain::codes`], not from
-    /// this variant. Kept only while route files still name it; it goes once
-    /// they are moved.
-    #[error("conflict: {0}")]
-    Conflict(Refusal),
     /// The action does not fit the current state.
     #[error("invalid transition: {0}")]
     Transition(InvalidTransition),
@@ -328,7 +322,7 @@ impl ApiError {
                 p.errors = Some(errors.clone());
                 p
             }
-            ApiError::Refused(r) | ApiError::Conflict(r) => {
+            ApiError::Refused(r) => {
                 let (status, title) = refusal_status(r.code);
                 let mut p = base(r.code, status, title, Some(r.detail.clone()));
                 p.rule = r.rule.map(str::to_owned);
@@ -469,7 +463,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
             ApiError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
-            ApiError::Refused(r) | ApiError::Conflict(r) if codes::lookup(r.code).is_none() => {
+            ApiError::Refused(r) if codes::lookup(r.code).is_none() => {
                 tracing::error!(
                     code = r.code,
                     rule = r.rule,
@@ -558,11 +552,7 @@ mod tests {
         // rule API-2: one table of refusal codes decides the status
         let conflict = || Refusal::rule("REF-4", codes::REFUND_IN_PROGRESS, "busy");
         let unprocessable = || Refusal::rule("DEF-1", codes::DEFERRAL_TOO_LATE, "late");
-        for err in [
-            ApiError::Refused(conflict()),
-            ApiError::Conflict(conflict()),
-            ApiError::from(conflict()),
-        ] {
+        for err in [ApiError::Refused(conflict()), ApiError::from(conflict())] {
             let p = err.problem();
             assert_eq!(
                 (
@@ -577,7 +567,7 @@ mod tests {
         }
         for err in [
             ApiError::Refused(unprocessable()),
-            ApiError::Conflict(unprocessable()),
+            ApiError::from(unprocessable()),
         ] {
             let p = err.problem();
             assert_eq!(
@@ -602,7 +592,7 @@ mod tests {
             };
             assert_eq!(refusal_status(c.code).0.as_u16(), expected, "{}", c.code);
         }
-        let err = ApiError::Conflict(Refusal::new("no_such_code_anywhere", None, "?"));
+        let err = ApiError::Refused(Refusal::new("no_such_code_anywhere", None, "?"));
         assert_eq!(err.problem().status, 422);
         let response = err.error_response();
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);

@@ -141,7 +141,7 @@ pub fn rotate(
     at: DateTime<Utc>,
 ) -> ApiResult<(Option<SigningKeyRow>, SigningKeyRow)> {
     let concurrent = || {
-        ApiError::Conflict(Refusal::rule(
+        ApiError::Refused(Refusal::rule(
             "CRT-3",
             "rotation_in_progress",
             "another rotation of the signing key happened at the same time; fetch the keys again",

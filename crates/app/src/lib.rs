@@ -11,6 +11,7 @@ pub mod events;
 pub mod ids;
 pub mod inputs;
 pub mod refunds;
+pub mod scope;
 
 pub use ctx::{Caller, Ctx};
 pub use enrolments::CreateEnrolment;

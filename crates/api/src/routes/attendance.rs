@@ -525,7 +525,7 @@ fn create_leave_in_tx(
     check_takes_part(status, "ATT-2")?;
     check_leave_in_time(local_date(actor.at, tz), session.session_date)?;
     let exists = |id: &str| {
-        ApiError::Conflict(guild_domain::Refusal::rule(
+        ApiError::Refused(guild_domain::Refusal::rule(
             "ATT-2",
             "leave_request_exists",
             format!("leave request {id} for this session is already filed"),

@@ -546,7 +546,7 @@ fn record_in_tx(
     }
     guild_store::ce_credits::insert_credits(conn, &new_rows, at).map_err(|e| {
         if e.is_unique_violation() {
-            ApiError::Conflict(Refusal::rule(
+            ApiError::Refused(Refusal::rule(
                 "CED-3",
                 "credit_already_recorded",
                 "credits for one of these people were recorded at the same moment; send the upload again",

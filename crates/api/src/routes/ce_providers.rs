@@ -486,7 +486,7 @@ pub async fn create(
                     .ok_or_else(|| ApiError::not_found("organisation"))?;
                 org_accepts_accounts(parse_stored::<OrgStatus>("organisations", &org.status)?)?;
                 let exists = || {
-                    ApiError::Conflict(Refusal::rule(
+                    ApiError::Refused(Refusal::rule(
                         "CED-4",
                         "provider_exists",
                         "the organisation already has a provider application or accreditation",
@@ -636,7 +636,7 @@ pub async fn update(
                 user.require(PROVIDER_APPLICANTS)?;
                 if_match.check(row.version)?;
                 let before = ProviderView::try_from(row.clone())?;
-                check_provider_editable(before.status).map_err(ApiError::Conflict)?;
+                check_provider_editable(before.status).map_err(ApiError::Refused)?;
                 if let Some(v) = name {
                     row.name = v;
                 }

@@ -339,7 +339,7 @@ fn check_employer(conn: &mut DbConn, id: &str) -> ApiResult<String> {
 }
 
 fn request_open(certificate_number: &str, detail: &str) -> ApiError {
-    ApiError::Conflict(Refusal::rule(
+    ApiError::Refused(Refusal::rule(
         "CRT-5",
         "request_open",
         format!(

@@ -949,8 +949,7 @@ pub async fn update_class(
             s.store.write(|c| {
                 let mut row = locked_class(c, &id)?;
                 if_match.check(row.version)?;
-                check_editable(parse_stored("classes", &row.status)?)
-                    .map_err(ApiError::Conflict)?;
+                check_editable(parse_stored("classes", &row.status)?).map_err(ApiError::Refused)?;
                 let before = class_view(c, row.clone())?;
                 let start = body.start_date.unwrap_or(row.start_date);
                 let end = body.end_date.unwrap_or(row.end_date);
@@ -991,7 +990,7 @@ pub async fn update_class(
                 check_teachers_appointed(c, &to_check, start, end)?;
                 if let Some(capacity) = body.capacity {
                     let taken = guild_store::classes::seats_taken(c, &row.id)?;
-                    check_capacity(capacity, taken).map_err(ApiError::Conflict)?;
+                    check_capacity(capacity, taken).map_err(ApiError::Refused)?;
                     row.capacity = capacity;
                 }
                 if let Some(v) = code {
@@ -1261,7 +1260,7 @@ pub async fn add_checklist_item(
             s.store.write(|c| {
                 let class = locked_class(c, &id)?;
                 check_editable(parse_stored("classes", &class.status)?)
-                    .map_err(ApiError::Conflict)?;
+                    .map_err(ApiError::Refused)?;
                 let row = ChecklistItemRow {
                     id: Uuid::now_v7().to_string(),
                     class_id: class.id.clone(),
@@ -1311,7 +1310,7 @@ async fn checklist_action(
                 )?
                 .ok_or_else(|| ApiError::not_found("checklist item"))?;
                 check_editable(parse_stored("classes", &class.status)?)
-                    .map_err(ApiError::Conflict)?;
+                    .map_err(ApiError::Refused)?;
                 let before = ChecklistItemView::try_from(item.clone())?;
                 let next = checklist_transition(item_state(&item), action)?;
                 match next {

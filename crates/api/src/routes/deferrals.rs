@@ -24,7 +24,6 @@
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use guild_domain::Role;
 use guild_domain::class::ClassStatus;
 use guild_domain::deferral::{
     ClassFacts, DEFERRAL_DECIDERS, DEFERRAL_FILERS, DeferralAction, DeferralStatus,
@@ -317,14 +316,14 @@ fn create_in_tx(
     if let Some(open) =
         guild_store::deferrals::for_enrolment_in(conn, &enrolment.id, &DeferralStatus::open())?
     {
-        return Err(ApiError::Conflict(deferral_exists(&open.id)));
+        return Err(ApiError::Refused(deferral_exists(&open.id)));
     }
     if let Some(pending) = guild_store::substitutions::for_enrolment_with_status(
         conn,
         &enrolment.id,
         guild_domain::deferral::SubstitutionStatus::Submitted.as_str(),
     )? {
-        return Err(ApiError::Conflict(other_request_pending(
+        return Err(ApiError::Refused(other_request_pending(
             "DEF-1",
             "substitution",
             &pending.id,
@@ -350,7 +349,7 @@ fn create_in_tx(
     };
     guild_store::deferrals::insert(conn, &row).map_err(|e| {
         if e.is_unique_violation() {
-            ApiError::Conflict(deferral_exists("filed concurrently"))
+            ApiError::Refused(deferral_exists("filed concurrently"))
         } else {
             e.into()
         }
@@ -389,7 +388,7 @@ fn decide_in_tx(
     let name = before.person_name.clone();
     if action == DeferralAction::Approve {
         let (status, _) = service::status_of(&enrolment)?;
-        let deferred = status_after_deferral(status).map_err(ApiError::Conflict)?;
+        let deferred = status_after_deferral(status).map_err(ApiError::Refused)?;
         let enrolment_before = service::view_of(conn, enrolment.clone(), false)?;
         enrolment.status = deferred.as_str().to_owned();
         service::save(
@@ -491,7 +490,7 @@ fn transfer_in_tx(
     let original = service::class_of(conn, &old.class_id)?;
     check_transfer_target(&facts(&original)?, &facts(&target)?)?;
     let (old_status, _) = service::status_of(&old)?;
-    let transferred = status_after_transfer(old_status).map_err(ApiError::Conflict)?;
+    let transferred = status_after_transfer(old_status).map_err(ApiError::Refused)?;
     service::check_not_banned_now(
         conn,
         &old.person_id,
@@ -499,10 +498,10 @@ fn transfer_in_tx(
         local_date(actor.at, tz),
     )?;
     if let Some(existing) = guild_store::enrolments::find_live(conn, &target.id, &old.person_id)? {
-        return Err(ApiError::Conflict(already_enrolled(&existing.id)));
+        return Err(ApiError::Refused(already_enrolled(&existing.id)));
     }
     let seats = guild_store::classes::seats_taken(conn, &target.id)?;
-    check_transfer_seat(seats, target.capacity).map_err(ApiError::Conflict)?;
+    check_transfer_seat(seats, target.capacity).map_err(ApiError::Refused)?;
 
     let (old_rows, _) = service::ledger_of(conn, &old.id)?;
     let plan = transfer_entries(&entries_of(&old_rows)?);
@@ -611,13 +610,10 @@ pub async fn list(
         enrolment_id: q.enrolment_id.map(|v| v.to_string()),
         ..DeferralFilter::default()
     };
-    match user.role {
-        Role::OrgFiller | Role::OrgReviewer => {
-            filter.only_organisation = Some(user.organisation_id.clone().unwrap_or_default());
-        }
-        Role::Trainee => filter.only_person = Some(user.person_id.clone().unwrap_or_default()),
-        _ => {}
-    }
+    // ACC-2: a caller who sees no one's data lists nothing.
+    let scope = guild_app::scope::person_data_filter(&user.caller());
+    filter.only_organisation = scope.only_organisation;
+    filter.only_person = scope.only_person;
     let rows = state
         .run(move |s| {
             s.store.read(|c| {

@@ -158,69 +158,53 @@ async fn act(
         .json(view))
 }
 
-/// An action endpoint of the chain without a body: `POST /enrolments/{id}/<action>`.
-macro_rules! enrolment_action {
-    ($(#[doc = $doc:tt])* $name:ident, $path:tt, $op:tt, $action:expr, $answer:tt) => {
-        $(#[doc = $doc])*
-        #[utoipa::path(
-            operation_id = $op,
-            tag = "enrolments",
-            params(("id" = Uuid, Path, description = "Enrolment id")),
-            responses((status = 200, description = $answer, body = EnrolmentView), ActionErrors)
-        )]
-        #[post($path)]
-        pub async fn $name(
-            state: web::Data<AppState>,
-            req: RequestContext,
-            user: AuthUser,
-            id: web::Path<Uuid>,
-        ) -> ApiResult<HttpResponse> {
-            act(state, req, user, id.into_inner(), $action, None).await
-        }
-    };
-}
-
-enrolment_action! {
+action_endpoint! {
     /// Submit a draft or a returned enrolment (ENR-1): to the organisation's
     /// reviewer, or for individuals straight to the association. The class must
     /// take enrolments and the person must not be banned (ENR-4).
-    submit, "/enrolments/{id}/submit", "submit_enrolment", EnrolmentAction::Submit, "Submitted"
+    submit: "/enrolments/{id}/submit", "submit_enrolment", tag "enrolments", id "Enrolment id",
+    act(EnrolmentAction::Submit) -> EnrolmentView, "Submitted"
 }
 
-enrolment_action! {
+action_endpoint! {
     /// Approve a submitted enrolment as the organisation's reviewer (ENR-2): the
     /// approval attests that the person data is true, accurate and complete, and
     /// is recorded with the reviewer's identity.
-    approve, "/enrolments/{id}/approve", "approve_enrolment", EnrolmentAction::Approve, "Approved by the organisation"
+    approve: "/enrolments/{id}/approve", "approve_enrolment", tag "enrolments", id "Enrolment id",
+    act(EnrolmentAction::Approve) -> EnrolmentView, "Approved by the organisation"
 }
 
-enrolment_action! {
+action_endpoint! {
     /// Confirm an enrolment as the association (ENR-1): a seat when the class has
     /// one, charging the program's fees (ENR-3); `waitlisted` when it is full
     /// (CLS-3). Concurrent confirmations never overfill the class.
-    confirm, "/enrolments/{id}/confirm", "confirm_enrolment", EnrolmentAction::Confirm, "Confirmed, or waitlisted when the class is full"
+    confirm: "/enrolments/{id}/confirm", "confirm_enrolment", tag "enrolments", id "Enrolment id",
+    act(EnrolmentAction::Confirm) -> EnrolmentView, "Confirmed, or waitlisted when the class is full"
 }
 
-enrolment_action! {
+action_endpoint! {
     /// Withdraw an enrolment before payment (ENR-1). A seat it held goes at once to
     /// the first enrolment on the waiting list (CLS-3).
-    cancel, "/enrolments/{id}/cancel", "cancel_enrolment", EnrolmentAction::Cancel, "Cancelled"
+    cancel: "/enrolments/{id}/cancel", "cancel_enrolment", tag "enrolments", id "Enrolment id",
+    act(EnrolmentAction::Cancel) -> EnrolmentView, "Cancelled"
 }
 
-enrolment_action! {
+action_endpoint! {
     /// Send the class notice (time and place) of a paid enrolment to its
     /// organisation and the trainee (ENR-1).
-    notify, "/enrolments/{id}/notify", "notify_enrolment", EnrolmentAction::Notify, "Notified"
+    notify: "/enrolments/{id}/notify", "notify_enrolment", tag "enrolments", id "Enrolment id",
+    act(EnrolmentAction::Notify) -> EnrolmentView, "Notified"
 }
 
-enrolment_action! {
+action_endpoint! {
     /// Record that a paid trainee did not come (DEF-4): `paid | notified →
     /// no_show`, by training staff once the class has started (`in_progress` or
     /// `finished`; otherwise 422 `class_not_started`) and only when no deferral
     /// of the enrolment waits for a decision (409 `deferral_pending`).
     /// Attendance is recorded in a later issue; for now this action records the
     /// absence. A `no_show` gets no further class and no refund.
-    no_show, "/enrolments/{id}/no-show", "no_show_enrolment", EnrolmentAction::NoShow, "Recorded as no_show"
+    no_show: "/enrolments/{id}/no-show", "no_show_enrolment", tag "enrolments", id "Enrolment id",
+    act(EnrolmentAction::NoShow) -> EnrolmentView, "Recorded as no_show"
 }
 
 /// Return an enrolment to the submitter with a reason (ENR-1); it can be

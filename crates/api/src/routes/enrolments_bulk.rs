@@ -453,7 +453,7 @@ fn bulk_in_tx(
     })?;
     guild_store::enrolments::insert_many(c, &enrolments).map_err(|e| {
         if e.is_unique_violation() {
-            ApiError::Conflict(already_enrolled("entered at the same time by someone else"))
+            ApiError::Refused(already_enrolled("entered at the same time by someone else"))
         } else {
             e.into()
         }

@@ -1,6 +1,36 @@
 //! HTTP handlers, one module per resource. Every handler carries `#[utoipa::path]`
 //! and is registered with `.service(...)`, so a route cannot exist without a spec entry.
 
+/// An action endpoint without a body, `POST <path>` on a resource's `{id}`:
+/// the thin handler around the resource's one generic helper
+/// `$helper(state, req, user, id, action, None)`. Each action keeps its own
+/// operation in the OpenAPI document (`operation_id`, summary, answer). The
+/// calling module imports `actix_web::post`, which utoipa reads by name.
+macro_rules! action_endpoint {
+    (
+        $(#[doc = $doc:tt])*
+        $name:ident: $path:tt, $op:tt, tag $tag:tt, id $id_doc:tt,
+        $helper:ident($action:expr) -> $record:ty, $answer:tt
+    ) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(
+            operation_id = $op,
+            tag = $tag,
+            params(("id" = Uuid, Path, description = $id_doc)),
+            responses((status = 200, description = $answer, body = $record), ActionErrors)
+        )]
+        #[post($path)]
+        pub async fn $name(
+            state: actix_web::web::Data<AppState>,
+            req: RequestContext,
+            user: AuthUser,
+            id: actix_web::web::Path<Uuid>,
+        ) -> ApiResult<actix_web::HttpResponse> {
+            $helper(state, req, user, id.into_inner(), $action, None).await
+        }
+    };
+}
+
 pub mod account_changes;
 pub mod archives;
 pub mod attendance;

@@ -384,7 +384,7 @@ pub async fn create(
                     guild_store::people::find_by_id_number(c, body.id_type.as_str(), &id_number)?
                 {
                     if !can_see(&user, &existing) {
-                        return Err(ApiError::Conflict(guild_domain::Refusal::rule(
+                        return Err(ApiError::Refused(guild_domain::Refusal::rule(
                             "PPL-3",
                             "person_exists_elsewhere",
                             "a person with this ID number is registered with another organisation; \

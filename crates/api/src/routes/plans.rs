@@ -520,7 +520,7 @@ pub async fn update(
                 let mut row = find_plan(c, &id)?;
                 if_match.check(row.version)?;
                 let before = PlanView::try_from(row.clone())?;
-                plan_is_editable(before.status).map_err(ApiError::Conflict)?;
+                plan_is_editable(before.status).map_err(ApiError::Refused)?;
                 plan_year_is_open(row.year, today)?;
                 if let Some(items) = &items {
                     check_programs(c, items, &before.items)?;

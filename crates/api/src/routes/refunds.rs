@@ -179,42 +179,23 @@ async fn step(
         .json(view))
 }
 
-/// An approval step without a body: `POST /refunds/{id}/<step>`.
-macro_rules! refund_step {
-    ($(#[doc = $doc:tt])* $name:ident, $path:tt, $op:tt, $action:expr, $answer:tt) => {
-        $(#[doc = $doc])*
-        #[utoipa::path(
-            operation_id = $op,
-            tag = "refunds",
-            params(("id" = Uuid, Path, description = "Refund id")),
-            responses((status = 200, description = $answer, body = RefundView), ActionErrors)
-        )]
-        #[post($path)]
-        pub async fn $name(
-            state: web::Data<AppState>,
-            req: RequestContext,
-            user: AuthUser,
-            id: web::Path<Uuid>,
-        ) -> ApiResult<HttpResponse> {
-            step(state, req, user, id.into_inner(), $action, None).await
-        }
-    };
-}
-
-refund_step! {
+action_endpoint! {
     /// Confirm a submitted refund for the training department (REF-3 step 1:
     /// training officer or training head, also for the refunds it filed itself).
-    confirm_training, "/refunds/{id}/confirm-training", "confirm_training_refund", RefundAction::ConfirmTraining, "Confirmed by the training department"
+    confirm_training: "/refunds/{id}/confirm-training", "confirm_training_refund", tag "refunds", id "Refund id",
+    step(RefundAction::ConfirmTraining) -> RefundView, "Confirmed by the training department"
 }
 
-refund_step! {
+action_endpoint! {
     /// Confirm a refund for finance (REF-3 step 2: finance).
-    confirm_finance, "/refunds/{id}/confirm-finance", "confirm_finance_refund", RefundAction::ConfirmFinance, "Confirmed by finance"
+    confirm_finance: "/refunds/{id}/confirm-finance", "confirm_finance_refund", tag "refunds", id "Refund id",
+    step(RefundAction::ConfirmFinance) -> RefundView, "Confirmed by finance"
 }
 
-refund_step! {
+action_endpoint! {
     /// Approve a refund (REF-3 step 3: the association's leadership).
-    approve, "/refunds/{id}/approve", "approve_refund", RefundAction::Approve, "Approved by the leadership"
+    approve: "/refunds/{id}/approve", "approve_refund", tag "refunds", id "Refund id",
+    step(RefundAction::Approve) -> RefundView, "Approved by the leadership"
 }
 /// Pay an approved refund (REF-3 step 4: finance, with the payment
 /// reference). In one transaction under the enrolment's row lock: the money

@@ -576,7 +576,7 @@ fn withdraw_sanction(
             withdrawn: *status == SanctionStatus::Withdrawn,
         })
         .collect();
-    check_withdrawable(before.offence, before.outcome, &later).map_err(ApiError::Conflict)?;
+    check_withdrawable(before.offence, before.outcome, &later).map_err(ApiError::Refused)?;
     let at = now.naive_utc();
     let mut updated = row.clone();
     updated.status = SanctionStatus::Withdrawn.as_str().to_owned();

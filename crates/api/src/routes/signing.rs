@@ -372,7 +372,7 @@ fn claims_now(
         s.config.time_zone,
         &s.config.public_base_url,
     )
-    .map_err(ApiError::Conflict)
+    .map_err(ApiError::Refused)
 }
 
 /// Creates the first signing key when a credential is requested and none

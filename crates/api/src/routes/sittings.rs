@@ -482,7 +482,7 @@ fn register_in_tx(
         };
         guild_store::exams::insert_registration(conn, &row).map_err(|e| {
             if e.is_unique_violation() {
-                ApiError::Conflict(Refusal::rule(
+                ApiError::Refused(Refusal::rule(
                     "EXM-2",
                     "already_registered",
                     "the trainee was registered concurrently",
@@ -737,7 +737,7 @@ fn publish_in_tx(
             .filter(|(r, _)| r.result_entered_at.is_some_and(|t| t > *at))
             .count()
     });
-    check_something_to_publish(before.is_some(), entered_since).map_err(ApiError::Conflict)?;
+    check_something_to_publish(before.is_some(), entered_since).map_err(ApiError::Refused)?;
     let now = actor.at.naive_utc();
     guild_store::exams::set_results_published(conn, &class.id, now, &user.id)?;
     // ARC-1, ARC-2: the first publication opens the class's archive and starts its clock.

@@ -19,7 +19,6 @@
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use guild_domain::Role;
 use guild_domain::class::ClassStatus;
 use guild_domain::deferral::{
     DeferralStatus, SUBSTITUTION_DECIDERS, SUBSTITUTION_FILERS, SubstitutionAction,
@@ -182,16 +181,14 @@ pub struct SubstitutionQuery {
 /// their organisation's, a trainee those where they are the old or the new
 /// person, association staff and the authority all.
 fn can_see(caller: &AuthUser, row: &SubstitutionRow) -> bool {
-    match caller.role {
-        Role::OrgFiller | Role::OrgReviewer => {
-            caller.can_see_organisation(row.organisation_id.as_deref())
-        }
-        Role::Trainee => caller
-            .person_id
-            .as_deref()
-            .is_some_and(|p| p == row.old_person_id || p == row.new_person_id),
-        r => r.is_association_staff() || r == Role::Authority,
-    }
+    use guild_app::ids::fact;
+    caller.sees(
+        &guild_domain::access::Owner::of_person(
+            fact(Some(&row.old_person_id)),
+            fact(row.organisation_id.as_deref()),
+        )
+        .with_person(fact(Some(&row.new_person_id))),
+    )
 }
 
 /// Loads a substitution the caller may see, with its enrolment, or 404 like an unknown id.
@@ -269,7 +266,7 @@ fn check_new_person_may_join(
 ) -> ApiResult<()> {
     service::check_not_banned_now(conn, person_id, &class.program_id, local_date(actor.at, tz))?;
     if let Some(existing) = guild_store::enrolments::find_live(conn, &class.id, person_id)? {
-        return Err(ApiError::Conflict(already_enrolled(&existing.id)));
+        return Err(ApiError::Refused(already_enrolled(&existing.id)));
     }
     Ok(())
 }
@@ -303,12 +300,12 @@ fn create_in_tx(
         &enrolment.id,
         SubstitutionStatus::Submitted.as_str(),
     )? {
-        return Err(ApiError::Conflict(substitution_exists(&pending.id)));
+        return Err(ApiError::Refused(substitution_exists(&pending.id)));
     }
     if let Some(open) =
         guild_store::deferrals::for_enrolment_in(conn, &enrolment.id, &DeferralStatus::open())?
     {
-        return Err(ApiError::Conflict(other_request_pending(
+        return Err(ApiError::Refused(other_request_pending(
             "DEF-3", "deferral", &open.id,
         )));
     }
@@ -332,7 +329,7 @@ fn create_in_tx(
     };
     guild_store::substitutions::insert(conn, &row).map_err(|e| {
         if e.is_unique_violation() {
-            ApiError::Conflict(substitution_exists("filed concurrently"))
+            ApiError::Refused(substitution_exists("filed concurrently"))
         } else {
             e.into()
         }
@@ -356,7 +353,7 @@ fn move_enrolment(
     enrolment.person_id = new_person_id.to_owned();
     guild_store::enrolments::update(conn, &mut enrolment, actor.at.naive_utc()).map_err(|e| {
         if e.is_unique_violation() {
-            ApiError::Conflict(already_enrolled("entered concurrently"))
+            ApiError::Refused(already_enrolled("entered concurrently"))
         } else {
             e.into()
         }
@@ -481,13 +478,10 @@ pub async fn list(
         enrolment_id: q.enrolment_id.map(|v| v.to_string()),
         ..SubstitutionFilter::default()
     };
-    match user.role {
-        Role::OrgFiller | Role::OrgReviewer => {
-            filter.only_organisation = Some(user.organisation_id.clone().unwrap_or_default());
-        }
-        Role::Trainee => filter.only_person = Some(user.person_id.clone().unwrap_or_default()),
-        _ => {}
-    }
+    // ACC-2: a caller who sees no one's data lists nothing.
+    let scope = guild_app::scope::person_data_filter(&user.caller());
+    filter.only_organisation = scope.only_organisation;
+    filter.only_person = scope.only_person;
     let (rows, names) = state
         .run(move |s| {
             s.store.read(|c| {

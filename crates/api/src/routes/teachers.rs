@@ -505,7 +505,7 @@ pub async fn create(
 }
 
 fn already_appointed(teacher: &str, term: &str) -> ApiError {
-    ApiError::Conflict(guild_domain::Refusal::rule(
+    ApiError::Refused(guild_domain::Refusal::rule(
         "TCH-1",
         "already_appointed",
         format!("{teacher} is already appointed for the term {term}; one appointment per term"),

@@ -1,6 +1,5 @@
 //! The use cases of the enrolment chain: create, read, list and each step.
 
-use guild_domain::access::{self, Scope};
 use guild_domain::deferral::{DeferralStatus, check_class_started, deferral_pending};
 use guild_domain::enrolment::{
     Channel, EnrolmentAction, EnrolmentStatus, already_enrolled, check_promotion,
@@ -52,12 +51,11 @@ pub fn list(
         organisation_id: q.organisation_id.map(|v| v.to_string()),
         ..EnrolmentFilter::default()
     };
-    match access::scope(&ctx.caller()?.policy()) {
-        Scope::All => {}
-        Scope::Organisation(o) => filter.only_organisation = Some(o.to_string()),
-        Scope::Person(p) => filter.only_person = Some(p.to_string()),
-        Scope::Provider(_) | Scope::Teacher(_) | Scope::Nothing => return Ok(Page::empty()),
-    }
+    let Some(scope) = crate::scope::person_data(ctx.caller()?) else {
+        return Ok(Page::empty());
+    };
+    filter.only_organisation = scope.only_organisation;
+    filter.only_person = scope.only_person;
     let rows = guild_store::enrolments::list(conn, &filter, page.after.as_deref(), page.limit)?;
     rows.try_map(|(r, name)| EnrolmentView::from_row(r, name, None))
 }

@@ -9,6 +9,7 @@
 //! [`seats::release_seat`].
 
 mod chain;
+pub mod ledger;
 mod records;
 pub mod seats;
 

@@ -30,7 +30,6 @@ pub use records::{
 };
 
 use chrono::{Datelike, NaiveDate};
-use guild_domain::access::{self, Scope};
 use guild_domain::class::ClassStatus;
 use guild_domain::deferral::{ClassFacts, DeferralStatus};
 use guild_domain::refund::{
@@ -97,12 +96,11 @@ pub fn list(
         enrolment_id: q.enrolment_id.map(|v| v.to_string()),
         ..RefundFilter::default()
     };
-    match access::scope(&ctx.caller()?.policy()) {
-        Scope::All => {}
-        Scope::Organisation(o) => filter.only_organisation = Some(o.to_string()),
-        Scope::Person(p) => filter.only_person = Some(p.to_string()),
-        Scope::Provider(_) | Scope::Teacher(_) | Scope::Nothing => return Ok(Page::empty()),
-    }
+    let Some(scope) = crate::scope::person_data(ctx.caller()?) else {
+        return Ok(Page::empty());
+    };
+    filter.only_organisation = scope.only_organisation;
+    filter.only_person = scope.only_person;
     let rows = guild_store::refunds::list(conn, &filter, page.after.as_deref(), page.limit)?;
     rows.try_map(|r| RefundView::from_parts(r.refund, &r.class_id, &r.person_id, r.person_name))
 }
