@@ -5,6 +5,7 @@
 //! emits one [`events::Event`] per state change. Nothing here knows about HTTP.
 
 pub mod ctx;
+pub mod deferrals;
 pub mod enrolments;
 pub mod error;
 pub mod events;
@@ -12,6 +13,7 @@ pub mod ids;
 pub mod inputs;
 pub mod refunds;
 pub mod scope;
+pub mod substitutions;
 
 pub use ctx::{Caller, Ctx};
 pub use enrolments::CreateEnrolment;
