@@ -478,6 +478,9 @@ backend_tests! {
         assert_eq!(r.body["status"], "withdrawn");
         assert_eq!(r.body["withdrawal_reason"], "appeal upheld");
         assert_transition(&app.post(&format!("/api/v1/bans/{ban}/withdraw"), Some(&s.head), json!({"reason": "again"})), &[]);
+        // API-8: one event per change, nothing for the refused ones
+        let kinds: Vec<String> = app.outbox("ban", &ban).into_iter().map(|r| r.kind).collect();
+        assert_eq!(kinds, ["ban.created", "ban.withdrawn"]);
         enrol(&app, &s.org.filler, &s.class, &other, false).assert_status(201);
         let inactive = app.list_all(&format!("/api/v1/bans?person_id={other}&active=false"), &s.officer);
         assert_eq!(inactive.len(), 1);

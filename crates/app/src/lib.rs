@@ -4,6 +4,7 @@
 //! (visibility from [`guild_domain::access`]), writes through the store and
 //! emits one [`events::Event`] per state change. Nothing here knows about HTTP.
 
+pub mod bans;
 pub mod ctx;
 pub mod deferrals;
 pub mod enrolments;
