@@ -406,6 +406,10 @@ backend_tests! {
         r.assert_status(201);
         let report = r.id();
         assert_eq!(r.body["person_name"], "Wang Xiaoming");
+        // API-8: the report is one event, kept out of any organisation's view
+        let events = app.outbox("forgery_report", &report);
+        assert_eq!(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), ["forgery_report.created"]);
+        assert_eq!(events[0].organisation_id, None);
         let org_report = forgery_report(&app, &admin, &beta.id);
 
         let r = app.get("/api/v1/public/misconduct?offence=certificate_forgery", None);

@@ -10,6 +10,7 @@ pub mod deferrals;
 pub mod enrolments;
 pub mod error;
 pub mod events;
+pub mod forgery_reports;
 pub mod ids;
 pub mod inputs;
 pub mod refunds;
