@@ -87,19 +87,43 @@ impl Manager {
             Backend::Postgres => PgConnection::establish(&self.address).map(DbConn::Postgres),
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.address)?;
+                let setup = |e| diesel::ConnectionError::CouldntSetupConfiguration(e);
+                // The busy timeout comes first: the pragmas below wait for the
+                // locks another process opening the file may hold.
+                conn.batch_execute(&format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};"))
+                    .map_err(setup)?;
+                switch_to_wal(&mut conn).map_err(setup)?;
                 // Reads map the file (up to 256 MiB) instead of copying each
                 // page through a system call: about a quarter off a
                 // certificate lookup (docs/benchmarks.md).
-                conn.batch_execute(&format!(
-                    // The busy timeout comes first: switching a new file to WAL needs the
-                    // lock another process opening it at the same moment may hold.
-                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
-                     PRAGMA mmap_size = 268435456;"
-                ))
-                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                conn.batch_execute(
+                    "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+                     PRAGMA mmap_size = 268435456;",
+                )
+                .map_err(setup)?;
                 Ok(DbConn::Sqlite(conn))
             }
+        }
+    }
+}
+
+/// Switches the connection's database to WAL. Several processes opening a new
+/// file at the same moment all switch it: SQLite answers `database is locked`
+/// to the losers at once, without waiting out the busy timeout (seen in about
+/// one start in four of `operations::instances_starting_together_all_migrate`),
+/// so the switch is retried until the busy timeout would have run out.
+fn switch_to_wal(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {
+    let deadline = Instant::now() + Duration::from_millis(SQLITE_BUSY_TIMEOUT_MS);
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match conn.batch_execute("PRAGMA journal_mode = WAL;") {
+            Err(diesel::result::Error::DatabaseError(_, info))
+                if info.message().contains("database is locked") && Instant::now() < deadline =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            other => return other,
         }
     }
 }
