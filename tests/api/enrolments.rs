@@ -729,6 +729,11 @@ backend_tests! {
         assert_eq!(r.body["people_created"], 2);
         let ids = r.body["enrolment_ids"].as_array().unwrap().clone();
         assert_eq!(ids.len(), 3);
+        // One event per enrolment, written with the upload.
+        for id in &ids {
+            let kinds: Vec<String> = app.outbox("enrolment", id.as_str().unwrap()).into_iter().map(|r| r.kind).collect();
+            assert_eq!(kinds, ["enrolment.created"]);
+        }
         let listed = app.list_all(&format!("/api/v1/enrolments?class_id={}", s.class), &s.org.reviewer);
         assert_eq!(listed.len(), 3);
         assert!(listed.iter().all(|e| e["status"] == "submitted" && e["channel"] == "organisation"));

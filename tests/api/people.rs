@@ -156,6 +156,12 @@ backend_tests! {
         assert_eq!(r.body["organisation_id"], json!(a.id), "forced to the filler's organisation");
         assert_eq!(r.body["id_number"], json!(masked(&id_number)));
         assert_eq!(r.body["id_number_masked"], true);
+        // The event is written with the change, masked like the audit log (PPL-3).
+        let events = app.outbox("person", &id);
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0].kind, "person.created");
+        assert_eq!(events[0].organisation_id.as_deref(), Some(a.id.as_str()));
+        assert!(!events[0].payload.contains(&id_number), "{}", events[0].payload);
         let seen = app.get(&format!("/api/v1/people/{id}"), Some(&a.reviewer));
         seen.assert_status(200);
         assert_eq!(seen.body["id_number"], json!(masked(&id_number)));

@@ -427,6 +427,7 @@ impl From<guild_app::AppError> for ApiError {
             AppError::Refused(r) => ApiError::Refused(r),
             AppError::Transition(t) => ApiError::Transition(t),
             AppError::Stale => ApiError::version_mismatch(),
+            AppError::Exists(detail) => ApiError::exists(detail),
             AppError::Invalid(fields) => {
                 ApiError::Validation(fields.into_iter().map(FieldProblem::from).collect())
             }

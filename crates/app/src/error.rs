@@ -21,6 +21,10 @@ pub enum AppError {
     /// The action does not fit the resource's current state (API-4).
     #[error("invalid transition: {0}")]
     Transition(InvalidTransition),
+    /// A unique key is taken: the resource already exists (409
+    /// `already_exists`). Carries what the client should know.
+    #[error("already exists: {0}")]
+    Exists(String),
     /// The version the client named (`If-Match`) is not current (API-5).
     #[error("stale version")]
     Stale,

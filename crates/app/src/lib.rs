@@ -3,6 +3,7 @@
 //! transaction the caller opened, loads what its rule needs, asks the domain
 //! (visibility from [`guild_domain::access`]), writes through the store and
 //! emits one [`events::Event`] per state change. Nothing here knows about HTTP.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod bans;
 pub mod ctx;
@@ -13,6 +14,7 @@ pub mod events;
 pub mod forgery_reports;
 pub mod ids;
 pub mod inputs;
+pub mod people;
 pub mod refunds;
 pub mod scope;
 pub mod substitutions;

@@ -8,6 +8,7 @@
 //! and saving here: [`visible`], [`locked`], [`save`], [`ledger_of`],
 //! [`seats::release_seat`].
 
+pub mod bulk;
 mod chain;
 pub mod ledger;
 mod records;
