@@ -1,10 +1,12 @@
 //! The visibility policy (ACC-2, [`guild_domain::access`]) at the HTTP
-//! boundary: the [`Caller`] of a request and the [`Owner`] facts of stored
-//! rows. Handlers ask [`AuthUser::sees`] for one resource and
-//! [`AuthUser::scope`] for a list; an unseen resource answers 404 exactly
-//! like an unknown id.
+//! boundary, for the resources whose use cases are still in `routes`: thin
+//! delegations to [`guild_app::access`] for an [`AuthUser`]. Handlers ask
+//! [`AuthUser::sees`] for one resource and [`AuthUser::scope`] for a list; an
+//! unseen resource answers 404 exactly like an unknown id.
 
-pub use guild_domain::access::{Caller, Owner, Scope, can_see, scope};
+pub use guild_app::access::{Owner, Scope, can_see, id, no_id, opt_id, scope};
+pub use guild_app::enrolments::owner as enrolment_owner;
+pub use guild_domain::access::Caller;
 use guild_store::DbConn;
 use guild_store::classes::ClassRow;
 use guild_store::enrolments::EnrolmentRow;
@@ -13,77 +15,43 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
 
-/// A stored id as a [`Uuid`]. Stored ids are UUIDs; one that is not reads as
-/// no id, which matches nothing (fails closed).
-pub fn id(stored: &str) -> Option<Uuid> {
-    guild_app::ids::fact(Some(stored))
-}
-
-/// [`id`] of an optional stored id.
-pub fn opt_id(stored: Option<&str>) -> Option<Uuid> {
-    guild_app::ids::fact(stored)
-}
-
-/// The filter value of a list confined to nothing: no stored id equals it.
-pub fn no_id() -> String {
-    String::new()
-}
-
-pub use guild_app::enrolments::owner as enrolment_owner;
-
-/// The class head and teachers of a class, as far as `caller` needs them:
-/// they decide only a teacher's scope, so they are loaded only for one.
+/// The class head and teachers of a class, as far as `caller` needs them
+/// ([`guild_app::access::class_teachers`]).
 pub fn class_teachers(
     conn: &mut DbConn,
     class: &ClassRow,
     caller: &AuthUser,
 ) -> ApiResult<Vec<Uuid>> {
-    if !matches!(caller.scope(), Scope::Teacher(_)) {
-        return Ok(Vec::new());
-    }
-    let mut teachers: Vec<Uuid> = opt_id(class.class_head_user_id.as_deref())
-        .into_iter()
-        .collect();
-    teachers.extend(
-        guild_store::classes::teachers(conn, &class.id)?
-            .iter()
-            .filter_map(|t| id(&t.user_id)),
-    );
-    Ok(teachers)
+    Ok(guild_app::access::class_teachers(
+        conn,
+        class,
+        &caller.caller(),
+    )?)
 }
 
-/// The facts of a class: the association's own record, taught by its class
-/// head and teachers.
+/// The facts of a class ([`guild_app::access::class_owner`]).
 pub fn class_owner(conn: &mut DbConn, class: &ClassRow, caller: &AuthUser) -> ApiResult<Owner> {
-    Ok(Owner::of_association().with_teachers(class_teachers(conn, class, caller)?))
+    Ok(guild_app::access::class_owner(
+        conn,
+        class,
+        &caller.caller(),
+    )?)
 }
 
-/// Which rows of a class's sheet or results a caller sees (ACC-2): every
-/// row for the class's head and teachers, else the rows of the enrolments
-/// the caller may see.
+/// Which rows of a class's sheet or results a caller sees
+/// ([`guild_app::access::ClassRows`]).
 #[derive(Debug, Clone)]
-pub struct ClassRows {
-    caller: Caller,
-    teachers: Vec<Uuid>,
-}
+pub struct ClassRows(guild_app::access::ClassRows);
 
 impl ClassRows {
     /// The rows of `class` that `caller` sees, or `None` when it may not see
     /// the class at all (a teacher of other classes).
     pub fn of(conn: &mut DbConn, class: &ClassRow, caller: &AuthUser) -> ApiResult<Option<Self>> {
-        let teachers = class_teachers(conn, class, caller)?;
-        let class_owner = Owner::of_association().with_teachers(teachers.iter().copied());
-        Ok(caller.sees(&class_owner).then(|| ClassRows {
-            caller: caller.policy(),
-            teachers,
-        }))
+        Ok(guild_app::access::ClassRows::of(conn, class, &caller.caller())?.map(ClassRows))
     }
 
     /// Whether the row of `enrolment` is one of them.
     pub fn sees(&self, enrolment: &EnrolmentRow) -> bool {
-        can_see(
-            &self.caller,
-            &enrolment_owner(enrolment).with_teachers(self.teachers.iter().copied()),
-        )
+        self.0.sees(enrolment)
     }
 }

@@ -17,7 +17,6 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::access;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::parse_stored;
 use crate::state::AppState;
@@ -237,29 +236,24 @@ impl AuthUser {
 
     /// ACC-2: whether the caller may see a resource with these facts.
     pub fn sees(&self, owner: &Owner) -> bool {
-        access::can_see(&self.policy(), owner)
+        self.caller().sees(owner)
     }
 
     /// ACC-2: what the caller's list queries are confined to.
     pub fn scope(&self) -> Scope {
-        access::scope(&self.policy())
+        self.caller().scope()
     }
 
-    /// ACC-2: the organisation a list of organisations' own records (about
-    /// no person) is confined to: `None` for association staff and the
-    /// authority, else the own organisation, or an id matching nothing.
+    /// ACC-2: the organisation a list of organisations' own records is
+    /// confined to ([`guild_app::Caller::organisation_scope`]).
     pub fn organisation_scope(&self) -> Option<String> {
-        match self.scope().for_organisation_records() {
-            Scope::All => None,
-            Scope::Organisation(own) => Some(own.to_string()),
-            _ => Some(access::no_id()),
-        }
+        self.caller().organisation_scope()
     }
 
     /// ACC-2: whether the caller may see an organisation's own records
     /// (records about no person) of `organisation_id`.
     pub fn can_see_organisation(&self, organisation_id: Option<&str>) -> bool {
-        self.sees(&Owner::of_organisation(access::opt_id(organisation_id)))
+        self.caller().can_see_organisation(organisation_id)
     }
 }
 

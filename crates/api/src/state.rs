@@ -81,6 +81,16 @@ impl AppState {
         .await
     }
 
+    /// Runs a use case that needs no caller (a public read) on one
+    /// connection, off the async workers.
+    pub async fn public<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+    {
+        self.run(move |s| Ok(s.store.read(f)?)).await
+    }
+
     /// Runs blocking database work off the async workers.
     pub async fn run<T, F>(&self, f: F) -> ApiResult<T>
     where

@@ -35,6 +35,33 @@ impl Caller {
         )
     }
 
+    /// ACC-2: whether the caller may see a resource with these facts.
+    pub fn sees(&self, owner: &access::Owner) -> bool {
+        access::can_see(&self.policy(), owner)
+    }
+
+    /// ACC-2: what the caller's list queries are confined to.
+    pub fn scope(&self) -> access::Scope {
+        access::scope(&self.policy())
+    }
+
+    /// ACC-2: the organisation a list of organisations' own records (about
+    /// no person) is confined to: `None` for association staff and the
+    /// authority, else the own organisation, or an id matching nothing.
+    pub fn organisation_scope(&self) -> Option<String> {
+        match self.scope().for_organisation_records() {
+            access::Scope::All => None,
+            access::Scope::Organisation(own) => Some(own.to_string()),
+            _ => Some(crate::access::no_id()),
+        }
+    }
+
+    /// ACC-2: whether the caller may see an organisation's own records
+    /// (records about no person) of `organisation_id`.
+    pub fn can_see_organisation(&self, organisation_id: Option<&str>) -> bool {
+        self.sees(&access::Owner::of_organisation(fact(organisation_id)))
+    }
+
     /// 403 unless the caller has one of `roles`.
     pub fn require(&self, roles: &[Role]) -> AppResult<()> {
         if roles.contains(&self.role) {

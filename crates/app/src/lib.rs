@@ -5,6 +5,7 @@
 //! emits one [`events::Event`] per state change. Nothing here knows about HTTP.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod access;
 pub mod bans;
 pub mod ctx;
 pub mod deferrals;
@@ -14,6 +15,7 @@ pub mod events;
 pub mod forgery_reports;
 pub mod ids;
 pub mod inputs;
+pub mod notices;
 pub mod people;
 pub mod refunds;
 pub mod scope;

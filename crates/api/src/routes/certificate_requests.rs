@@ -591,7 +591,7 @@ fn approve_in_tx(
                         .as_deref()
                         .filter(|_| row.new_organisation_id != old.organisation_id),
                 );
-                crate::routes::notices::publish(
+                guild_app::notices::publish(
                     conn,
                     NoticeKind::CertificateChange,
                     text,
@@ -610,7 +610,7 @@ fn approve_in_tx(
                 "cancellation approved (request {}): {}",
                 row.id, row.reason
             ));
-            crate::routes::notices::publish(
+            guild_app::notices::publish(
                 conn,
                 NoticeKind::CertificateCancellation,
                 cancellation_notice(facts),

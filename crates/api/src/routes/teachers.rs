@@ -34,9 +34,9 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{PageParams, Paged, RequestContext, etag, parse_stored, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
-use crate::routes::notices;
 use crate::routes::users::stored_uuid;
 use crate::state::AppState;
+use guild_app::notices;
 
 /// Registers this module's endpoints under `/api/v1`. The `/teachers/terms`
 /// routes come before `/teachers/{id}`, so `terms` is never parsed as an id.
