@@ -6,6 +6,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod access;
+pub mod audit_events;
 pub mod bans;
 pub mod ctx;
 pub mod deferrals;
@@ -16,6 +17,7 @@ pub mod forgery_reports;
 pub mod ids;
 pub mod inputs;
 pub mod notices;
+pub mod notifications;
 pub mod people;
 pub mod refunds;
 pub mod scope;

@@ -273,6 +273,15 @@ pub fn can_see(caller: &Caller, owner: &Owner) -> bool {
     scope(caller).admits(owner)
 }
 
+/// Whether `caller` may read a notification sent to the account
+/// `recipient`: every account reads its own inbox; the administrator may
+/// also read any single notification (support, `reading_one`), but lists and
+/// marks read only their own. Anyone else's notification answers like an
+/// unknown id.
+pub fn can_read_notification(caller: &Caller, recipient: Uuid, reading_one: bool) -> bool {
+    caller.user == recipient || (reading_one && caller.role == Role::Admin)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,6 +476,24 @@ mod tests {
                     "{role}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn notifications_are_the_recipients_and_the_admin_reads_one_for_support() {
+        for &role in Role::ALL {
+            let caller = Caller::new(role, USER, Some(ORG), Some(PERSON));
+            assert!(can_read_notification(&caller, USER, true), "{role:?}");
+            assert!(can_read_notification(&caller, USER, false), "{role:?}");
+            assert_eq!(
+                can_read_notification(&caller, OTHER_USER, true),
+                role == Role::Admin,
+                "{role:?}"
+            );
+            assert!(
+                !can_read_notification(&caller, OTHER_USER, false),
+                "{role:?}"
+            );
         }
     }
 }

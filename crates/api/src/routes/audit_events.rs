@@ -2,84 +2,18 @@
 //! users the events of their own organisation's entities.
 
 use actix_web::{HttpResponse, get, web};
-use chrono::{DateTime, Utc};
 use guild_domain::Role;
-use guild_store::audit::{AuditEventRow, AuditFilter};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
+pub use guild_app::audit_events::AuditEventView;
+
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{PageParams, Paged};
 use crate::openapi::ListErrors;
-use crate::routes::users::stored_uuid;
 use crate::state::AppState;
-
-/// One recorded change.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditEventView {
-    /// The event id (time-ordered).
-    pub id: Uuid,
-    /// When it happened.
-    pub occurred_at: DateTime<Utc>,
-    /// Who did it (absent for failed logins).
-    pub actor_user_id: Option<Uuid>,
-    /// The actor's role at the time.
-    pub actor_role: Option<Role>,
-    /// What was done, e.g. `organisation.approve`.
-    pub action: String,
-    /// The kind of entity, e.g. `organisation`.
-    pub entity_type: String,
-    /// The entity's id (the user name for a failed login of an unknown account).
-    pub entity_id: String,
-    /// The organisation the entity belongs to.
-    pub organisation_id: Option<Uuid>,
-    /// The entity before the change.
-    pub before: Option<serde_json::Value>,
-    /// The entity after the change.
-    pub after: Option<serde_json::Value>,
-    /// The request that made the change.
-    pub request_id: Option<String>,
-}
-
-impl TryFrom<AuditEventRow> for AuditEventView {
-    type Error = ApiError;
-    fn try_from(r: AuditEventRow) -> ApiResult<Self> {
-        let json = |v: Option<String>| -> ApiResult<Option<serde_json::Value>> {
-            v.map(|s| {
-                serde_json::from_str(&s)
-                    .map_err(|e| ApiError::Internal(format!("corrupt audit json: {e}")))
-            })
-            .transpose()
-        };
-        Ok(AuditEventView {
-            id: stored_uuid("audit_events", &r.id)?,
-            occurred_at: r.occurred_at.and_utc(),
-            actor_user_id: r
-                .actor_user_id
-                .as_deref()
-                .map(|v| stored_uuid("audit_events", v))
-                .transpose()?,
-            actor_role: r
-                .actor_role
-                .as_deref()
-                .map(|v| crate::extract::parse_stored("audit_events", v))
-                .transpose()?,
-            action: r.action,
-            entity_type: r.entity_type,
-            entity_id: r.entity_id,
-            organisation_id: r
-                .organisation_id
-                .as_deref()
-                .map(|v| stored_uuid("audit_events", v))
-                .transpose()?,
-            before: json(r.before_json)?,
-            after: json(r.after_json)?,
-            request_id: r.request_id,
-        })
-    }
-}
 
 /// Filters for the audit log.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -117,34 +51,17 @@ pub async fn list(
     user.require(&[Role::Admin, Role::OrgFiller, Role::OrgReviewer])?;
     let q = q.into_inner();
     let page = PageParams::parse(q.limit, q.cursor.as_deref())?;
-    let own = user.organisation_scope();
-    if own.is_some()
-        && q.organisation_id
-            .is_some_and(|o| Some(o.to_string()) != own)
-    {
-        return Ok(HttpResponse::Ok().json(Paged::<AuditEventView> {
-            items: vec![],
-            next_cursor: None,
-        }));
-    }
-    let filter = AuditFilter {
-        organisation_id: own.or(q.organisation_id.map(|o| o.to_string())),
+    let query = guild_app::audit_events::AuditQuery {
         entity_type: q.entity_type,
         entity_id: q.entity_id,
-        actor_user_id: q.actor_user_id.map(|u| u.to_string()),
         action: q.action,
+        actor_user_id: q.actor_user_id,
+        organisation_id: q.organisation_id,
     };
     let rows = state
-        .run(move |s| {
-            s.store.read(|c| {
-                Ok(guild_store::audit::list(
-                    c,
-                    &filter,
-                    page.after.as_deref(),
-                    page.limit,
-                )?)
-            })
+        .read(user, move |ctx, c| {
+            guild_app::audit_events::list(ctx, c, query, page)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Paged::try_from_page(rows, AuditEventView::try_from)?))
+    Ok(HttpResponse::Ok().json(Paged::from_page(rows, |v| v)))
 }

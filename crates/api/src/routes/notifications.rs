@@ -2,61 +2,19 @@
 //! and waiting-list promotions (CLS-3). Every authenticated role reads its own.
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{DateTime, Utc};
-use guild_domain::Role;
-use guild_store::DbConn;
-use guild_store::notifications::{NotificationFilter, NotificationRow};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use guild_app::notifications as app;
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+pub use guild_app::notifications::NotificationView;
+
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{PageParams, Paged};
+use crate::error::ApiResult;
+use crate::extract::{PageParams, Paged, RequestContext};
 use crate::openapi::{ActionErrors, ListErrors, ReadErrors};
-use crate::routes::users::stored_uuid;
 use crate::state::AppState;
-
-/// A notification.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct NotificationView {
-    /// The notification id.
-    pub id: Uuid,
-    /// What it is about: `class_notice` (time and place of a class, ENR-1),
-    /// `enrolment_rejected` (returned with a reason), `waitlist_promoted`
-    /// (a seat became free, CLS-3); later issues add more kinds.
-    #[schema(example = "class_notice")]
-    pub kind: String,
-    /// A one-line title.
-    pub title: String,
-    /// The text.
-    pub body: String,
-    /// The kind of entity it is about, e.g. `enrolment`.
-    pub entity_type: String,
-    /// That entity's id.
-    pub entity_id: Uuid,
-    /// When it was sent.
-    pub created_at: DateTime<Utc>,
-    /// When the recipient first read it (`null` while unread).
-    pub read_at: Option<DateTime<Utc>>,
-}
-
-impl TryFrom<NotificationRow> for NotificationView {
-    type Error = ApiError;
-    fn try_from(r: NotificationRow) -> ApiResult<Self> {
-        Ok(NotificationView {
-            id: stored_uuid("notifications", &r.id)?,
-            kind: r.kind,
-            title: r.title,
-            body: r.body,
-            entity_type: r.entity_type,
-            entity_id: stored_uuid("notifications", &r.entity_id)?,
-            created_at: r.created_at.and_utc(),
-            read_at: r.read_at.map(|t| t.and_utc()),
-        })
-    }
-}
 
 /// Filters for the inbox.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -70,20 +28,6 @@ pub struct NotificationQuery {
     pub cursor: Option<String>,
     /// `true`: only unread notifications.
     pub unread: Option<bool>,
-}
-
-/// Loads a notification of the caller, or 404 exactly like an unknown id. The
-/// administrator may read any single notification (support), but lists and
-/// marks only their own.
-fn visible_notification(
-    conn: &mut DbConn,
-    caller: &AuthUser,
-    id: &str,
-    reading: bool,
-) -> ApiResult<NotificationRow> {
-    guild_store::notifications::find(conn, id)?
-        .filter(|n| n.recipient_user_id == caller.id || (reading && caller.role == Role::Admin))
-        .ok_or_else(|| ApiError::not_found("notification"))
 }
 
 /// The caller's notifications, oldest first; `unread=true` for the unread ones.
@@ -101,23 +45,11 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     let q = q.into_inner();
     let page = PageParams::parse(q.limit, q.cursor.as_deref())?;
-    let filter = NotificationFilter {
-        recipient_user_id: user.id.clone(),
-        unread_only: q.unread.unwrap_or(false),
-    };
+    let unread = q.unread.unwrap_or(false);
     let rows = state
-        .run(move |s| {
-            s.store.read(|c| {
-                Ok(guild_store::notifications::list(
-                    c,
-                    &filter,
-                    page.after.as_deref(),
-                    page.limit,
-                )?)
-            })
-        })
+        .read(user, move |ctx, c| app::list(ctx, c, unread, page))
         .await?;
-    Ok(HttpResponse::Ok().json(Paged::try_from_page(rows, NotificationView::try_from)?))
+    Ok(HttpResponse::Ok().json(Paged::from_page(rows, |v| v)))
 }
 
 /// Read one of the caller's notifications.
@@ -133,11 +65,9 @@ pub async fn get(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().to_string();
-    let row = state
-        .run(move |s| s.store.read(|c| visible_notification(c, &user, &id, true)))
-        .await?;
-    Ok(HttpResponse::Ok().json(NotificationView::try_from(row)?))
+    let id = id.into_inner();
+    let view = state.read(user, move |ctx, c| app::get(ctx, c, id)).await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// Mark one of the caller's notifications read. Reading it again is fine and
@@ -152,21 +82,15 @@ pub async fn get(
 #[post("/notifications/{id}/read")]
 pub async fn read(
     state: web::Data<AppState>,
+    req: RequestContext,
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().to_string();
-    let row = state
-        .run(move |s| {
-            let now = s.clock.now();
-            s.store.write(|c| {
-                visible_notification(c, &user, &id, false)?;
-                guild_store::notifications::mark_read(c, &id, now.naive_utc())?;
-                visible_notification(c, &user, &id, false)
-            })
-        })
+    let id = id.into_inner();
+    let view = state
+        .tx(user, req, move |ctx, c| app::mark_read(ctx, c, id))
         .await?;
-    Ok(HttpResponse::Ok().json(NotificationView::try_from(row)?))
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// Registers this module's endpoints under `/api/v1`.
