@@ -68,6 +68,13 @@ backend_tests! {
         app.try_login("acme.filler", guild_tests::USER_PASSWORD).assert_problem(401, "invalid_credentials");
         let old = app.get(&format!("/api/v1/users/{}", org.filler_id), Some(&admin));
         assert_eq!(old.body["status"], "disabled");
+        // The request's events are written with its changes (API-8); the
+        // password hash never leaves the database.
+        let events = app.outbox("account_change", &id);
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["account_change.submitted", "account_change.approved"]);
+        assert!(events.iter().all(|e| e.organisation_id.as_deref() == Some(org.id.as_str())));
+        assert!(events.iter().all(|e| !e.payload.contains("argon2")), "{events:?}");
 
         // Decided requests cannot be decided again (API-4).
         let again = app.post(&format!("/api/v1/account-changes/{id}/approve"), Some(&admin), json!({}));

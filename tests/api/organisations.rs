@@ -69,6 +69,11 @@ backend_tests! {
         got.assert_status(200);
         assert_eq!(got.body["status"], "approved");
         assert_eq!(got.header("etag"), "\"2\"");
+        // One event per change, written with it, in the organisation's name (API-8).
+        let events = app.outbox("organisation", &id);
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["organisation.created", "organisation.approved"]);
+        assert!(events.iter().all(|e| e.organisation_id.as_deref() == Some(id.as_str())));
     }
 
     // rule PPL-4: all four kinds

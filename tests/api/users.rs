@@ -203,6 +203,9 @@ backend_tests! {
         again.assert_problem(409, "invalid_transition");
         assert_eq!(again.body["allowed_actions"], json!(["disable"]));
         app.try_login("zhao.lei", USER_PASSWORD).assert_status(200);
+        // One event per change, the refused ones wrote none (API-8).
+        let kinds: Vec<String> = app.outbox("user", &id).into_iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["user.created", "user.disabled", "user.enabled"]);
         // Sessions ended by the disablement stay ended.
         app.get("/api/v1/me", Some(&token)).assert_problem(401, "unauthenticated");
         app.post("/api/v1/auth/refresh", None, json!({"refresh_token": tokens["refresh_token"]}))
@@ -230,6 +233,9 @@ backend_tests! {
         app.get("/api/v1/me", Some(&token)).assert_problem(401, "unauthenticated");
         app.try_login("sun.li", USER_PASSWORD).assert_problem(401, "invalid_credentials");
         app.try_login("sun.li", "Reset-Pass-2026").assert_status(200);
+        let events = app.outbox("user", &id);
+        assert_eq!(events.last().map(|e| e.kind.as_str()), Some("user.password_reset"));
+        assert!(events.iter().all(|e| !e.payload.contains("argon2")), "{events:?}");
     }
 
     fn unknown_user_is_404(app: TestApp) {

@@ -21,8 +21,8 @@ use crate::extract::{JSON_LIMIT, json_error, path_error, query_error};
 use crate::middleware::{idempotency, request_id_and_problems};
 use crate::openapi::ApiDoc;
 use crate::routes;
-use crate::routes::users::{NewUser, new_user_row};
 use crate::state::{AppState, StorableClock};
+use guild_app::users::{NewUser, insert_new};
 
 /// The OpenAPI document generated from the handlers (API-7).
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
@@ -265,7 +265,7 @@ fn bootstrap_admin(state: &AppState) -> Result<(), ApiError> {
         if guild_store::users::count(c)? > 0 {
             return Ok(false);
         }
-        new_user_row(
+        insert_new(
             c,
             NewUser {
                 username: "admin".to_owned(),

@@ -83,6 +83,26 @@ impl From<FieldError> for AppError {
     }
 }
 
+/// The one mapping of a unique violation: a store write whose unique key is
+/// taken means the thing already exists (or was entered concurrently), which
+/// the caller names; every other store error maps as usual.
+pub trait Taken<T> {
+    /// `taken()` on a unique violation, else the store error.
+    fn or_taken(self, taken: impl FnOnce() -> AppError) -> AppResult<T>;
+}
+
+impl<T> Taken<T> for Result<T, StoreError> {
+    fn or_taken(self, taken: impl FnOnce() -> AppError) -> AppResult<T> {
+        self.map_err(|e| {
+            if e.is_unique_violation() {
+                taken()
+            } else {
+                AppError::from(e)
+            }
+        })
+    }
+}
+
 /// The parsed value of a stored enum or id, or an internal error naming the
 /// table: a row the code cannot read is our fault, never the client's.
 pub fn stored<T: std::str::FromStr>(table: &'static str, value: &str) -> AppResult<T> {

@@ -1,5 +1,6 @@
 //! Inputs shared by several resources.
 
+use guild_domain::error::FieldError;
 use serde::Deserialize;
 use validator::Validate;
 
@@ -23,4 +24,13 @@ pub fn check_version(expected: Option<i32>, current: i32) -> AppResult<()> {
         Some(v) if v != current => Err(AppError::Stale),
         _ => Ok(()),
     }
+}
+
+/// A field check's result with the error named after the input's `name`
+/// (the domain names the value, the input names the field).
+pub fn field<T>(name: &str, r: Result<T, FieldError>) -> AppResult<T> {
+    r.map_err(|mut e| {
+        e.field = name.to_owned();
+        AppError::from(e)
+    })
 }

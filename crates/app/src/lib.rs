@@ -6,6 +6,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod access;
+pub mod account_changes;
 pub mod audit_events;
 pub mod bans;
 pub mod ctx;
@@ -18,10 +19,12 @@ pub mod ids;
 pub mod inputs;
 pub mod notices;
 pub mod notifications;
+pub mod organisations;
 pub mod people;
 pub mod refunds;
 pub mod scope;
 pub mod substitutions;
+pub mod users;
 
 pub use ctx::{Caller, Ctx};
 pub use enrolments::CreateEnrolment;

@@ -1,117 +1,35 @@
-//! Organisation account change requests (ACC-3, ACC-4): when a company's filler or
-//! reviewer changes, the company files a request (变更函); the new account exists
-//! only once an association officer approves it, and the account it replaces is
-//! disabled at the same moment.
+//! Organisation account change requests (ACC-3, ACC-4): the HTTP side. The
+//! use cases are in [`guild_app::account_changes`]; the new account's
+//! password is checked and hashed here before the use case runs (ACC-5).
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{DateTime, Utc};
+use guild_app::account_changes as app;
 use guild_domain::Role;
 use guild_domain::account::{validate_password, validate_username};
 use guild_domain::organisation::{
-    AccountChangeAction, AccountChangeStatus, OrgStatus, account_change_transition,
-    check_org_account_role, org_accepts_accounts,
+    AccountChangeAction, AccountChangeStatus, check_org_account_role,
 };
-use guild_store::DbConn;
-use guild_store::account_changes::{AccountChangeFilter, AccountChangeRow};
-use guild_store::locks::Locked;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
-use validator::Validate;
 
-use crate::audit::{self, Actor, Change};
+pub use guild_app::account_changes::{AccountChangeView, CreateAccountChange};
+
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{PageParams, Paged, RequestContext, etag, parse_stored, validate};
+use crate::error::ApiResult;
+use crate::extract::{PageParams, Paged, RequestContext, etag, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
-use crate::routes::auth::end_all_sessions;
-use crate::routes::organisations::{ORG_MANAGERS, Reason, visible_organisation};
-use crate::routes::users::{NewUser, new_user_row, stored_uuid};
+use crate::routes::organisations::{ORG_MANAGERS, Reason};
 use crate::state::AppState;
 
-/// An account change request.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AccountChangeView {
-    /// The request id.
-    pub id: Uuid,
-    /// The organisation asking.
-    pub organisation_id: Uuid,
-    /// `org_filler` or `org_reviewer`.
-    pub role: Role,
-    /// The new account's user name.
-    pub username: String,
-    /// The new account's display name.
-    pub display_name: String,
-    /// The account the new one replaces (disabled on approval).
-    pub replaces_user_id: Option<Uuid>,
-    /// Why the change is asked for.
-    pub reason: String,
-    /// `submitted`, `approved` or `rejected`.
-    pub status: AccountChangeStatus,
-    /// Who filed it.
-    pub submitted_by: Uuid,
-    /// Who decided.
-    pub decided_by: Option<Uuid>,
-    /// When it was decided.
-    pub decided_at: Option<DateTime<Utc>>,
-    /// The reason given for a rejection.
-    pub decision_reason: Option<String>,
-    /// The account created on approval.
-    pub created_user_id: Option<Uuid>,
-    /// Version.
-    pub version: i32,
-    /// When it was filed.
-    pub created_at: DateTime<Utc>,
-}
-
-impl TryFrom<AccountChangeRow> for AccountChangeView {
-    type Error = ApiError;
-    fn try_from(r: AccountChangeRow) -> ApiResult<Self> {
-        let id = |v: &str| stored_uuid("account_changes", v);
-        Ok(AccountChangeView {
-            id: id(&r.id)?,
-            organisation_id: id(&r.organisation_id)?,
-            role: parse_stored("account_changes", &r.role)?,
-            username: r.username,
-            display_name: r.display_name,
-            replaces_user_id: r.replaces_user_id.as_deref().map(id).transpose()?,
-            reason: r.reason,
-            status: parse_stored("account_changes", &r.status)?,
-            submitted_by: id(&r.submitted_by)?,
-            decided_by: r.decided_by.as_deref().map(id).transpose()?,
-            decided_at: r.decided_at.map(|d| d.and_utc()),
-            decision_reason: r.decision_reason,
-            created_user_id: r.created_user_id.as_deref().map(id).transpose()?,
-            version: r.version,
-            created_at: r.created_at.and_utc(),
-        })
-    }
-}
-
-/// A request for a new filler or reviewer account.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"role": "org_filler", "username": "acme.wang", "display_name": "Wang Fang", "password": "Wang-Fang-2026", "replaces_user_id": null, "reason": "Li Hua left the company"}))]
-pub struct CreateAccountChange {
-    /// `org_filler` or `org_reviewer` (ACC-3).
-    pub role: Role,
-    /// The new account's user name.
-    #[schema(min_length = 3, max_length = 64)]
-    pub username: String,
-    /// The new account's display name.
-    #[validate(length(min = 1, max = 64))]
-    #[schema(min_length = 1, max_length = 64)]
-    pub display_name: String,
-    /// The new account's initial password (stored only as a hash).
-    #[schema(min_length = 10, max_length = 128)]
-    pub password: String,
-    /// The account of the same organisation the new one replaces.
-    pub replaces_user_id: Option<Uuid>,
-    /// Why (the content of the change letter).
-    #[validate(length(min = 1, max = 1000))]
-    #[schema(min_length = 1, max_length = 1000)]
-    pub reason: String,
-}
+/// Roles that read account change requests.
+const CHANGE_READERS: &[Role] = &[
+    Role::Admin,
+    Role::TrainingOfficer,
+    Role::TrainingHead,
+    Role::OrgFiller,
+    Role::OrgReviewer,
+];
 
 /// Filters for the request list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -127,16 +45,6 @@ pub struct AccountChangeQuery {
     pub organisation_id: Option<Uuid>,
     /// Only requests in this status.
     pub status: Option<AccountChangeStatus>,
-}
-
-fn visible_change(conn: &mut DbConn, caller: &AuthUser, id: &Uuid) -> ApiResult<AccountChangeRow> {
-    let row = guild_store::account_changes::find(conn, &id.to_string())?
-        .ok_or_else(|| ApiError::not_found("account change"))?;
-    if caller.can_see_organisation(Some(&row.organisation_id)) {
-        Ok(row)
-    } else {
-        Err(ApiError::not_found("account change"))
-    }
 }
 
 /// File a request to add or replace a filler or reviewer account (ACC-4).
@@ -160,9 +68,8 @@ pub async fn create(
     let caller = user.clone();
     // Resolve visibility first so another organisation's id answers 404, not 422 (ACC-2).
     state
-        .run(move |s| {
-            s.store
-                .read(|c| visible_organisation(c, &caller, &org_id).map(|_| ()))
+        .read(caller, move |ctx, c| {
+            app::check_organisation(ctx, c, org_id)
         })
         .await?;
     validate(&*body)?;
@@ -173,65 +80,8 @@ pub async fn create(
     let password = body.password.clone();
     let hash = state.run(move |s| s.passwords.hash(&password)).await?;
     let view = state
-        .run(move |s| {
-            let now = s.clock.now();
-            s.store.write(|c| {
-                let org = visible_organisation(c, &user, &org_id)?;
-                org_accepts_accounts(parse_stored::<OrgStatus>("organisations", &org.status)?)?;
-                if let Some(old) = &body.replaces_user_id {
-                    let old = guild_store::users::find(c, &old.to_string())?
-                        .filter(|u| u.organisation_id.as_deref() == Some(&org.id))
-                        .ok_or_else(|| {
-                            ApiError::field(
-                                "replaces_user_id",
-                                "unknown",
-                                "no such account in this organisation",
-                            )
-                        })?;
-                    check_org_account_role(parse_stored("users", &old.role)?)?;
-                }
-                if guild_store::users::find_by_username(c, &username)?.is_some()
-                    || guild_store::account_changes::pending_username_exists(c, &username)?
-                {
-                    return Err(ApiError::exists(format!(
-                        "the user name {username:?} is taken"
-                    )));
-                }
-                let row = AccountChangeRow {
-                    id: Uuid::now_v7().to_string(),
-                    organisation_id: org.id.clone(),
-                    role: body.role.as_str().to_owned(),
-                    username,
-                    display_name: body.display_name.trim().to_owned(),
-                    password_hash: hash,
-                    replaces_user_id: body.replaces_user_id.map(|u| u.to_string()),
-                    reason: body.reason.trim().to_owned(),
-                    status: AccountChangeStatus::Submitted.as_str().to_owned(),
-                    submitted_by: user.id.clone(),
-                    decided_by: None,
-                    decided_at: None,
-                    decision_reason: None,
-                    created_user_id: None,
-                    version: 1,
-                    created_at: now.naive_utc(),
-                    updated_at: now.naive_utc(),
-                };
-                guild_store::account_changes::insert(c, &row)?;
-                let view = AccountChangeView::try_from(row)?;
-                audit::record::<(), _>(
-                    c,
-                    &Actor::new(&user, &ctx, now),
-                    Change {
-                        action: "account_change.submit",
-                        entity_type: "account_change",
-                        entity_id: &view.id.to_string(),
-                        organisation_id: Some(&org.id),
-                        before: None,
-                        after: Some(&view),
-                    },
-                )?;
-                Ok(view)
-            })
+        .tx(user, ctx, move |ctx, c| {
+            app::create(ctx, c, org_id, body, username, hash)
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -251,41 +101,17 @@ pub async fn list(
     user: AuthUser,
     q: web::Query<AccountChangeQuery>,
 ) -> ApiResult<HttpResponse> {
-    user.require(&[
-        Role::Admin,
-        Role::TrainingOfficer,
-        Role::TrainingHead,
-        Role::OrgFiller,
-        Role::OrgReviewer,
-    ])?;
+    user.require(CHANGE_READERS)?;
     let q = q.into_inner();
     let page = PageParams::parse(q.limit, q.cursor.as_deref())?;
-    let mut filter = AccountChangeFilter {
-        organisation_id: q.organisation_id.map(|o| o.to_string()),
-        status: q.status.map(|s| s.as_str().to_owned()),
+    let filter = app::ListAccountChanges {
+        organisation_id: q.organisation_id,
+        status: q.status,
     };
-    if let Some(own) = user.organisation_scope() {
-        if filter.organisation_id.as_ref().is_some_and(|o| *o != own) {
-            return Ok(HttpResponse::Ok().json(Paged::<AccountChangeView> {
-                items: vec![],
-                next_cursor: None,
-            }));
-        }
-        filter.organisation_id = Some(own);
-    }
     let rows = state
-        .run(move |s| {
-            s.store.read(|c| {
-                Ok(guild_store::account_changes::list(
-                    c,
-                    &filter,
-                    page.after.as_deref(),
-                    page.limit,
-                )?)
-            })
-        })
+        .read(user, move |ctx, c| app::list(ctx, c, filter, page))
         .await?;
-    Ok(HttpResponse::Ok().json(Paged::try_from_page(rows, AccountChangeView::try_from)?))
+    Ok(HttpResponse::Ok().json(Paged::from_page(rows, |v| v)))
 }
 
 /// Read one account change request.
@@ -299,23 +125,15 @@ pub async fn get(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    user.require(&[
-        Role::Admin,
-        Role::TrainingOfficer,
-        Role::TrainingHead,
-        Role::OrgFiller,
-        Role::OrgReviewer,
-    ])?;
+    user.require(CHANGE_READERS)?;
     let id = id.into_inner();
-    let row = state
-        .run(move |s| s.store.read(|c| visible_change(c, &user, &id)))
-        .await?;
-    let view = AccountChangeView::try_from(row)?;
+    let view = state.read(user, move |ctx, c| app::get(ctx, c, id)).await?;
     Ok(HttpResponse::Ok()
         .insert_header(etag(view.version))
         .json(view))
 }
 
+/// The one handler of the decisions on a request (approve, reject).
 async fn decide(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -326,71 +144,13 @@ async fn decide(
 ) -> ApiResult<HttpResponse> {
     user.require(ORG_MANAGERS)?;
     let view = state
-        .run(move |s| {
-            let now = s.clock.now();
-            s.store.write(|c| {
-                guild_store::locks::lock_row(c, Locked::AccountChanges, &id.to_string())?;
-                let mut row = visible_change(c, &user, &id)?;
-                let before = AccountChangeView::try_from(row.clone())?;
-                let next = account_change_transition(before.status, action)?;
-                if action == AccountChangeAction::Approve {
-                    let org = guild_store::organisations::find(c, &row.organisation_id)?
-                        .ok_or_else(|| ApiError::not_found("organisation"))?;
-                    org_accepts_accounts(parse_stored::<OrgStatus>("organisations", &org.status)?)?;
-                    let created = new_user_row(
-                        c,
-                        NewUser {
-                            username: row.username.clone(),
-                            display_name: row.display_name.clone(),
-                            password_hash: row.password_hash.clone(),
-                            role: before.role,
-                            organisation_id: Some(row.organisation_id.clone()),
-                            person_id: None,
-                        },
-                        now,
-                    )?;
-                    row.created_user_id = Some(created.id);
-                    if let Some(old) = &row.replaces_user_id {
-                        disable_replaced(c, old, now)?;
-                    }
-                }
-                row.status = next.as_str().to_owned();
-                row.decided_by = Some(user.id.clone());
-                row.decided_at = Some(now.naive_utc());
-                row.decision_reason = reason;
-                guild_store::account_changes::update(c, &mut row, now.naive_utc())?;
-                let after = AccountChangeView::try_from(row)?;
-                audit::record(
-                    c,
-                    &Actor::new(&user, &ctx, now),
-                    Change {
-                        action: &format!("account_change.{action}"),
-                        entity_type: "account_change",
-                        entity_id: &id.to_string(),
-                        organisation_id: Some(&after.organisation_id.to_string()),
-                        before: Some(&before),
-                        after: Some(&after),
-                    },
-                )?;
-                Ok(after)
-            })
+        .tx(user, ctx, move |ctx, c| {
+            app::decide(ctx, c, id, action, reason)
         })
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(etag(view.version))
         .json(view))
-}
-
-/// Disables the replaced account and ends its sessions (ACC-4).
-fn disable_replaced(c: &mut DbConn, user_id: &str, now: DateTime<Utc>) -> ApiResult<()> {
-    end_all_sessions(c, user_id, now)?;
-    let mut old =
-        guild_store::users::find(c, user_id)?.ok_or_else(|| ApiError::not_found("user"))?;
-    old.status = guild_domain::account::UserStatus::Disabled
-        .as_str()
-        .to_owned();
-    guild_store::users::update(c, &mut old, now.naive_utc())?;
-    Ok(())
 }
 
 /// Approve a request (ACC-4): the new account becomes active and the replaced one is disabled.

@@ -21,6 +21,7 @@ use crate::extract::{RequestContext, parse_stored, validate};
 use crate::openapi::{LoginErrors, PasswordChangeErrors, ReadErrors};
 use crate::routes::users::UserView;
 use crate::state::AppState;
+use guild_app::users::end_all_sessions;
 
 /// Credentials.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -456,17 +457,6 @@ pub async fn logout(
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Revokes all refresh tokens of a user and invalidates its access tokens.
-pub fn end_all_sessions(conn: &mut DbConn, user_id: &str, now: DateTime<Utc>) -> ApiResult<()> {
-    sessions::revoke_all_for_user(conn, user_id, now.naive_utc())?;
-    let Some(mut row) = guild_store::users::find(conn, user_id)? else {
-        return Err(ApiError::not_found("user"));
-    };
-    row.token_version += 1;
-    guild_store::users::update(conn, &mut row, now.naive_utc())?;
-    Ok(())
 }
 
 /// The current account.

@@ -31,7 +31,7 @@ use uuid::Uuid;
 
 use crate::ctx::{Caller, Ctx};
 use crate::enrolments::{self, seats::payer};
-use crate::error::{AppError, AppResult, stored};
+use crate::error::{AppError, AppResult, Taken, stored};
 use crate::events::{Event, EventKind, Notice, kinds as ev};
 use crate::{Page, PageRequest};
 
@@ -177,13 +177,8 @@ pub fn file(ctx: &Ctx, conn: &mut DbConn, body: CreateDeferral) -> AppResult<Def
         created_at: now,
         updated_at: now,
     };
-    guild_store::deferrals::insert(conn, &row).map_err(|e| {
-        if e.is_unique_violation() {
-            deferral_exists("filed concurrently").into()
-        } else {
-            AppError::from(e)
-        }
-    })?;
+    guild_store::deferrals::insert(conn, &row)
+        .or_taken(|| AppError::from(deferral_exists("filed concurrently")))?;
     let view = view_of(conn, row, &enrolment)?;
     ctx.emit(conn, event(ev::DEFERRAL_FILED, None, &view)?)?;
     Ok(view)

@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use crate::ctx::Ctx;
 use crate::enrolments::{EnrolmentView, ban_of, class_of, event};
-use crate::error::{AppError, AppResult, stored};
+use crate::error::{AppError, AppResult, Taken, stored};
 use crate::events::kinds as ev;
 
 /// The result of a bulk upload.
@@ -456,12 +456,8 @@ fn write(
         "a person of this file was entered at the same time by someone else; upload the file again",
     )?;
     let rows: Vec<EnrolmentRow> = enrolments.iter().map(|(r, _)| r.clone()).collect();
-    guild_store::enrolments::insert_many(conn, &rows).map_err(|e| {
-        if e.is_unique_violation() {
-            AppError::Refused(already_enrolled("entered at the same time by someone else"))
-        } else {
-            e.into()
-        }
+    guild_store::enrolments::insert_many(conn, &rows).or_taken(|| {
+        AppError::Refused(already_enrolled("entered at the same time by someone else"))
     })?;
     for p in new_people {
         ctx.emit(conn, crate::people::event(ev::PERSON_CREATED, None, p)?)?;

@@ -18,7 +18,7 @@ use super::{
     status_of, step, view_of, visible,
 };
 use crate::ctx::{Caller, Ctx};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Taken};
 use crate::events::{Notice, Recipients, kinds as ev};
 use crate::{CreateEnrolment, Page, PageRequest};
 
@@ -199,13 +199,8 @@ fn new_row(caller: &Caller, new: NewEnrolment, now: chrono::NaiveDateTime) -> En
 /// Inserts an enrolment; the partial unique index `enrolments_one_live_per_class`
 /// is the last line of defence of ENR-5, answered as 409 `already_enrolled`.
 pub fn insert(conn: &mut DbConn, row: &EnrolmentRow) -> AppResult<()> {
-    guild_store::enrolments::insert(conn, row).map_err(|e| {
-        if e.is_unique_violation() {
-            already_enrolled("entered concurrently").into()
-        } else {
-            e.into()
-        }
-    })
+    guild_store::enrolments::insert(conn, row)
+        .or_taken(|| AppError::from(already_enrolled("entered concurrently")))
 }
 
 /// Submit (ENR-1): `draft | rejected → submitted`; the class must take

@@ -14,10 +14,10 @@ use guild_store::people::{PersonFilter, PersonRow};
 use uuid::Uuid;
 
 use crate::ctx::{Caller, Ctx};
-use crate::error::{AppError, AppResult, stored};
+use crate::error::{AppError, AppResult, Taken, stored};
 use crate::events::{Event, EventKind, kinds as ev};
 use crate::ids::fact;
-use crate::inputs::check_version;
+use crate::inputs::{check_version, field};
 use crate::{Page, PageRequest};
 
 /// Roles that enter and edit people.
@@ -236,21 +236,8 @@ pub fn create(ctx: &Ctx, conn: &mut DbConn, input: CreatePerson) -> AppResult<(P
 /// Inserts new people in one multi-row statement. A unique violation means an
 /// ID number was entered meanwhile: 409 `already_exists` saying `taken`.
 pub fn insert(conn: &mut DbConn, rows: &[PersonRow], taken: &str) -> AppResult<()> {
-    guild_store::enrolments::insert_people(conn, rows).map_err(|e| {
-        if e.is_unique_violation() {
-            AppError::Exists(taken.to_owned())
-        } else {
-            e.into()
-        }
-    })
-}
-
-/// Names `e` as the error of `field`.
-fn field<T>(name: &str, r: Result<T, FieldError>) -> AppResult<T> {
-    r.map_err(|mut e| {
-        e.field = name.to_owned();
-        AppError::from(e)
-    })
+    guild_store::enrolments::insert_people(conn, rows)
+        .or_taken(|| AppError::Exists(taken.to_owned()))
 }
 
 /// The staff-only parts of a change: moving a person to another organisation

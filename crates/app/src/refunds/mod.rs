@@ -48,7 +48,7 @@ use uuid::Uuid;
 
 use crate::ctx::{Caller, Ctx};
 use crate::enrolments::{self, seats::payer};
-use crate::error::{AppError, AppResult, stored};
+use crate::error::{AppError, AppResult, Taken, stored};
 use crate::events::{Event, EventKind, Notice, kinds as ev};
 use crate::{Page, PageRequest};
 
@@ -160,13 +160,8 @@ fn file(
     enrolment: &EnrolmentRow,
     kind: EventKind,
 ) -> AppResult<RefundView> {
-    guild_store::refunds::insert(conn, &row).map_err(|e| {
-        if e.is_unique_violation() {
-            refund_in_progress("filed concurrently").into()
-        } else {
-            AppError::from(e)
-        }
-    })?;
+    guild_store::refunds::insert(conn, &row)
+        .or_taken(|| AppError::from(refund_in_progress("filed concurrently")))?;
     let view = view_of(conn, row, enrolment)?;
     ctx.emit(conn, event(kind, None, &view)?)?;
     Ok(view)

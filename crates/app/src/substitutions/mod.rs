@@ -38,7 +38,7 @@ use uuid::Uuid;
 
 use crate::ctx::{Caller, Ctx};
 use crate::enrolments;
-use crate::error::{AppError, AppResult, stored};
+use crate::error::{AppError, AppResult, Taken, stored};
 use crate::events::{Event, EventKind, Notice, Recipients, kinds as ev};
 use crate::ids::fact;
 use crate::{Page, PageRequest};
@@ -212,13 +212,8 @@ pub fn file(ctx: &Ctx, conn: &mut DbConn, body: CreateSubstitution) -> AppResult
         created_at: now,
         updated_at: now,
     };
-    guild_store::substitutions::insert(conn, &row).map_err(|e| {
-        if e.is_unique_violation() {
-            substitution_exists("filed concurrently").into()
-        } else {
-            AppError::from(e)
-        }
-    })?;
+    guild_store::substitutions::insert(conn, &row)
+        .or_taken(|| AppError::from(substitution_exists("filed concurrently")))?;
     let view = view_of(conn, row, &enrolment.class_id)?;
     ctx.emit(conn, event(ev::SUBSTITUTION_FILED, None, &view)?)?;
     Ok(view)
@@ -236,13 +231,8 @@ fn move_enrolment(
 ) -> AppResult<EnrolmentRow> {
     let before = enrolments::view_of(conn, enrolment.clone(), false)?;
     enrolment.person_id = new_person_id.to_owned();
-    guild_store::enrolments::update(conn, &mut enrolment, ctx.now.naive_utc()).map_err(|e| {
-        if e.is_unique_violation() {
-            already_enrolled("entered concurrently").into()
-        } else {
-            AppError::from(e)
-        }
-    })?;
+    guild_store::enrolments::update(conn, &mut enrolment, ctx.now.naive_utc())
+        .or_taken(|| AppError::from(already_enrolled("entered concurrently")))?;
     let after = enrolments::view_of(conn, enrolment.clone(), true)?;
     ctx.emit(
         conn,
