@@ -367,6 +367,15 @@ backend_tests! {
         for a in ["class.create", "class.open", "class.start", "class.finish"] {
             assert!(actions.contains(&a), "{a} missing from {actions:?}");
         }
+        // ... and each change wrote its outbox row in its transaction (API-8)
+        let outbox = app.outbox("class", &id);
+        let kinds: Vec<&str> = outbox.iter().map(|e| e.kind.as_str()).collect();
+        for k in ["class.created", "class.opened", "class.checklist_item_checked", "class.started", "class.finished"] {
+            assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
+        }
+        assert!(outbox.iter().all(|e| e.organisation_id.is_none()), "classes belong to no organisation");
+        let finished: Value = serde_json::from_str(&outbox.last().unwrap().payload).unwrap();
+        assert_eq!(finished["status"], "finished");
     }
 
     // rule CLS-1: cancelled, with a reason, from any state before finished

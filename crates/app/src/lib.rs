@@ -9,6 +9,7 @@ pub mod access;
 pub mod account_changes;
 pub mod audit_events;
 pub mod bans;
+pub mod classes;
 pub mod ctx;
 pub mod deferrals;
 pub mod enrolments;
