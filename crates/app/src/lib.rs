@@ -6,6 +6,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod access;
+pub mod attendance;
 pub mod bans;
 pub mod ctx;
 pub mod deferrals;
