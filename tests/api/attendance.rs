@@ -262,6 +262,11 @@ backend_tests! {
         // Audited.
         let audit = app.list_all("/api/v1/audit-events?entity_type=attendance_record", &c.s.admin);
         assert!(audit.len() >= 5, "{audit:?}");
+        // Each change wrote its outbox row (API-8).
+        let record_id = audit[0]["entity_id"].as_str().unwrap();
+        let events = app.outbox("attendance_record", record_id);
+        assert!(!events.is_empty(), "{audit:?}");
+        assert!(events.iter().all(|e| e.kind == "attendance.recorded"), "{events:?}");
     }
 
     // rule ATT-2: a leave request must reach the class head at least one day
@@ -299,6 +304,11 @@ backend_tests! {
         refused.assert_status(200);
         assert_eq!(refused.body["status"], "refused");
         assert_eq!(refused.body["decision_reason"], "the exam preparation session");
+        // Filing and refusing each wrote their outbox row (API-8).
+        let kinds: Vec<String> = app.outbox("leave_request", &id).into_iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["leave_request.filed", "leave_request.refused"]);
+        let events = app.outbox("leave_request", &id);
+        assert_eq!(events[0].organisation_id.as_deref(), Some(c.s.org.id.as_str()));
         let again = app.post(&format!("/api/v1/leave-requests/{id}/approve"), Some(&c.head), json!({}));
         again.assert_problem(409, "invalid_transition");
         assert_eq!(again.body["allowed_actions"], json!([]));

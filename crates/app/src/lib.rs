@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod account_changes;
+pub mod attendance;
 pub mod audit_events;
 pub mod bans;
 pub mod classes;
