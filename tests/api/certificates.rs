@@ -297,6 +297,12 @@ backend_tests! {
         // rule API-6: issuing is audited
         let audit = app.list_all(&format!("/api/v1/audit-events?entity_id={}", ann["id"].as_str().unwrap()), &g.c.s.admin);
         assert!(audit.iter().any(|e| e["action"] == "certificate.issue"), "{audit:?}");
+        // rule API-8: and written to the outbox, in the holder's organisation
+        let events = app.outbox("certificate", ann["id"].as_str().unwrap());
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0].kind, "certificate.issued");
+        assert_eq!(events[0].organisation_id.as_deref(), Some(g.c.s.org.id.as_str()));
+        assert!(events[0].payload.contains(ann["number"].as_str().unwrap()), "{}", events[0].payload);
         // rule CRT-2: anyone verifying sees valid, the masked name, never the ID number
         let v = verify(&app, &ann["code"]);
         assert_eq!(v["status"], "valid");
@@ -466,6 +472,8 @@ backend_tests! {
         // rule API-6
         let audit = app.list_all(&format!("/api/v1/audit-events?entity_id={}", ann["id"].as_str().unwrap()), &g.c.s.admin);
         assert!(audit.iter().any(|e| e["action"] == "certificate.ce_record"), "{audit:?}");
+        let events = app.outbox("certificate", ann["id"].as_str().unwrap());
+        assert!(events.iter().any(|e| e.kind == "certificate.ce_recorded" && e.payload.contains("ce_record")), "{events:?}");
         // after the original expiry: Ann is valid, Bob expired
         g.c.at(&app, shanghai(2029, 5, 1, 10, 0));
         assert_eq!(cert(&app, &g.c.s.officer, ann)["status"], "valid");
