@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod bans;
+pub mod ce;
 pub mod ctx;
 pub mod deferrals;
 pub mod enrolments;
