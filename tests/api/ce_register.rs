@@ -500,6 +500,12 @@ backend_tests! {
         let events = app.list_all(&format!("/api/v1/audit-events?entity_type=ce_activity&entity_id={act}"), &admin);
         let actions: Vec<&str> = events.iter().map(|e| e["action"].as_str().unwrap()).collect();
         assert_eq!(actions, ["ce_activity.create", "ce_activity.register", "ce_activity.record_credits"]);
+        // The upload is announced once, with what it recorded (API-8).
+        let events = app.outbox("ce_activity", &act);
+        let credited: Vec<_> = events.iter().filter(|e| e.kind == "ce_credit.recorded").collect();
+        assert_eq!(credited.len(), 1, "{events:?}");
+        assert_eq!(credited[0].organisation_id.as_deref(), Some(acme.id.as_str()));
+        assert!(credited[0].payload.contains(&ann), "{}", credited[0].payload);
     }
 
     fn a_bulk_upload_reports_every_bad_row_and_records_nothing_ced_3(app: TestApp) {

@@ -10,6 +10,7 @@ pub mod account_changes;
 pub mod attendance;
 pub mod audit_events;
 pub mod bans;
+pub mod ce;
 pub mod certificates;
 pub mod classes;
 pub mod ctx;

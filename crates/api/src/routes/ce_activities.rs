@@ -46,8 +46,7 @@ use crate::routes::organisations::Reason;
 use crate::routes::users::stored_uuid;
 use crate::state::AppState;
 
-/// Who records activities: providers, and employers for their own staff.
-pub const ACTIVITY_RECORDERS: &[Role] = &[Role::Provider, Role::OrgFiller, Role::OrgReviewer];
+pub use guild_app::ce::ACTIVITY_RECORDERS;
 
 /// A CE activity (CED-3).
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -28,7 +28,7 @@ use guild_domain::ce::{
 };
 use guild_domain::organisation::{OrgStatus, org_accepts_accounts, validate_org_name};
 use guild_domain::person::validate_phone;
-use guild_domain::{Fen, Refusal, Role};
+use guild_domain::{Fen, Refusal};
 use guild_store::DbConn;
 use guild_store::ce_providers::{CeProviderRow, ProviderFilter};
 use guild_store::locks::Locked;
@@ -49,26 +49,7 @@ use crate::routes::organisations::Reason;
 use crate::routes::users::stored_uuid;
 use crate::state::AppState;
 
-/// Who reads providers: association staff and the authority all of them,
-/// organisation and provider accounts their own organisation's (ACC-2).
-pub const PROVIDER_READERS: &[Role] = &[
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-    Role::Finance,
-    Role::Leader,
-    Role::Authority,
-    Role::Provider,
-    Role::OrgFiller,
-    Role::OrgReviewer,
-];
-
-/// Who applies for and maintains an organisation's provider record: its
-/// provider accounts and its reviewer (the organisation's responsible person).
-pub const PROVIDER_APPLICANTS: &[Role] = &[Role::Provider, Role::OrgReviewer];
-
-/// Who decides on providers (CED-4).
-pub const PROVIDER_DECIDERS: &[Role] = &[Role::Authority];
+pub use guild_app::ce::{PROVIDER_APPLICANTS, PROVIDER_DECIDERS, PROVIDER_READERS};
 
 /// Evidence for each of the five conditions of seed 004 art. 9 (CED-4): a
 /// description or a reference to the documents (file names, archive numbers,

@@ -1,0 +1,33 @@
+//! Continuing education (CED-2 to CED-6): providers, activities, the credits
+//! recorded for them, compliance and statistics. One submodule per resource;
+//! the role lists the HTTP layer checks live here, next to the use cases, so
+//! the route files need not import each other.
+
+use guild_domain::Role;
+
+pub mod activities;
+pub mod credits;
+
+/// Who records activities: providers, and employers for their own staff.
+pub const ACTIVITY_RECORDERS: &[Role] = &[Role::Provider, Role::OrgFiller, Role::OrgReviewer];
+
+/// Who reads providers: association staff and the authority all of them,
+/// organisation and provider accounts their own organisation's (ACC-2).
+pub const PROVIDER_READERS: &[Role] = &[
+    Role::Admin,
+    Role::TrainingOfficer,
+    Role::TrainingHead,
+    Role::Finance,
+    Role::Leader,
+    Role::Authority,
+    Role::Provider,
+    Role::OrgFiller,
+    Role::OrgReviewer,
+];
+
+/// Who applies for and maintains an organisation's provider record: its
+/// provider accounts and its reviewer (the organisation's responsible person).
+pub const PROVIDER_APPLICANTS: &[Role] = &[Role::Provider, Role::OrgReviewer];
+
+/// Who decides on providers (CED-4).
+pub const PROVIDER_DECIDERS: &[Role] = &[Role::Authority];
