@@ -18,6 +18,7 @@ pub mod ids;
 pub mod inputs;
 pub mod notices;
 pub mod people;
+pub mod programs;
 pub mod refunds;
 pub mod scope;
 pub mod substitutions;
