@@ -180,6 +180,13 @@ backend_tests! {
         assert_eq!(r.body["allowed_actions"], json!(["retire"]));
         action(&app, &head, &uuid::Uuid::new_v4().to_string(), "retire")
             .assert_problem(404, "not_found");
+        // each change wrote its outbox row in its transaction (API-8)
+        let outbox = app.outbox("program", &id);
+        let kinds: Vec<&str> = outbox.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["program.created", "program.retired", "program.reinstated"]);
+        assert!(outbox.iter().all(|e| e.organisation_id.is_none()), "programs belong to no organisation");
+        let reinstated: Value = serde_json::from_str(&outbox[2].payload).unwrap();
+        assert_eq!(reinstated["status"], "active");
     }
 
     // rule PRG-1: training staff define programs; every authenticated role reads them

@@ -25,6 +25,7 @@ pub mod notices;
 pub mod notifications;
 pub mod organisations;
 pub mod people;
+pub mod programs;
 pub mod refunds;
 pub mod scope;
 pub mod substitutions;

@@ -316,7 +316,7 @@ fn find_sitting(conn: &mut DbConn, id: &str) -> ApiResult<SittingRow> {
 fn program_exam(conn: &mut DbConn, class: &ClassRow) -> ApiResult<ProgramView> {
     let row = guild_store::programs::find(conn, &class.program_id)?
         .ok_or_else(|| ApiError::Internal(format!("class {} names a missing program", class.id)))?;
-    ProgramView::try_from(row)
+    Ok(ProgramView::try_from(row)?)
 }
 
 fn create_in_tx(
