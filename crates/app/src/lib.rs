@@ -6,6 +6,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod access;
+pub mod archives;
 pub mod attendance;
 pub mod bans;
 pub mod ctx;
@@ -20,6 +21,7 @@ pub mod notices;
 pub mod people;
 pub mod refunds;
 pub mod scope;
+pub mod sittings;
 pub mod substitutions;
 
 pub use ctx::{Caller, Ctx};
