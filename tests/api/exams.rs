@@ -215,6 +215,16 @@ backend_tests! {
         app.get(&path, Some(&stranger.token)).assert_problem(403, "forbidden");
         let audit = app.list_all("/api/v1/audit-events?entity_type=class", &c.s.admin);
         assert!(audit.iter().any(|a| a["action"] == "class.results_publish"), "{audit:?}");
+        // Each change wrote its outbox row (API-8).
+        let kinds = |t: &str, id: &str| -> Vec<String> { app.outbox(t, id).into_iter().map(|e| e.kind).collect() };
+        assert_eq!(kinds("sitting", &first), ["sitting.created"]);
+        assert_eq!(
+            kinds("exam_registration", &ra),
+            ["exam_registration.created", "exam_registration.result_recorded", "exam_registration.result_recorded"]
+        );
+        assert_eq!(app.outbox("exam_registration", &ra)[0].organisation_id.as_deref(), Some(c.s.org.id.as_str()));
+        let class_kinds = kinds("class", &c.class);
+        assert_eq!(class_kinds.iter().filter(|k| *k == "class.results_published").count(), 1, "{class_kinds:?}");
     }
 
     // rule EXM-5: nothing to publish without registrations

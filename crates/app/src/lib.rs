@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod account_changes;
+pub mod archives;
 pub mod attendance;
 pub mod audit_events;
 pub mod bans;
@@ -28,6 +29,7 @@ pub mod people;
 pub mod programs;
 pub mod refunds;
 pub mod scope;
+pub mod sittings;
 pub mod substitutions;
 pub mod users;
 

@@ -1,7 +1,7 @@
 //! Class archives and the working-day calendar (ARC-1, ARC-2).
 //!
 //! - Publishing a class's results for the first time opens its archive in
-//!   the same transaction ([`open_for_class`], called by
+//!   the same transaction ([`guild_app::archives::open_for_class`], called by
 //!   `POST /classes/{id}/results/publish`). Publishing again (after a retake)
 //!   does not move the clock: the deadline runs from the first publication,
 //!   so a missed deadline cannot be reset by a later publication.
@@ -50,6 +50,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 use validator::Validate;
+
+use guild_app::archives::{ArchiveSnapshot, snapshot};
 
 use crate::audit::{self, Actor, Change};
 use crate::auth::AuthUser;
@@ -337,51 +339,6 @@ fn view_of(
     })
 }
 
-/// What the audit log keeps of an archive: its stored facts, not the due
-/// date and lateness, which depend on the day and the calendar.
-#[derive(Debug, Serialize)]
-struct ArchiveSnapshot<'a> {
-    id: &'a str,
-    class_id: &'a str,
-    status: &'a str,
-    results_published_at: DateTime<Utc>,
-    completed_by: Option<&'a str>,
-    completed_at: Option<DateTime<Utc>>,
-    version: i32,
-    documents: Vec<DocumentSnapshot<'a>>,
-}
-
-#[derive(Debug, Serialize)]
-struct DocumentSnapshot<'a> {
-    kind: &'a str,
-    reference: &'a str,
-    note: Option<&'a str>,
-    attached_by: &'a str,
-    attached_at: DateTime<Utc>,
-}
-
-fn snapshot<'a>(row: &'a ArchiveRow, docs: &'a [ArchiveDocumentRow]) -> ArchiveSnapshot<'a> {
-    ArchiveSnapshot {
-        id: &row.id,
-        class_id: &row.class_id,
-        status: &row.status,
-        results_published_at: row.results_published_at.and_utc(),
-        completed_by: row.completed_by.as_deref(),
-        completed_at: row.completed_at.map(|t| t.and_utc()),
-        version: row.version,
-        documents: docs
-            .iter()
-            .map(|d| DocumentSnapshot {
-                kind: &d.kind,
-                reference: &d.reference,
-                note: d.note.as_deref(),
-                attached_by: &d.attached_by,
-                attached_at: d.attached_at.and_utc(),
-            })
-            .collect(),
-    }
-}
-
 fn audit_archive(
     conn: &mut DbConn,
     actor: &Actor<'_>,
@@ -389,47 +346,14 @@ fn audit_archive(
     before: Option<&ArchiveSnapshot<'_>>,
     after: &ArchiveSnapshot<'_>,
 ) -> ApiResult<()> {
-    audit::record(
+    let kind = audit::kind(action)?;
+    Ok(guild_app::archives::emit(
+        &actor.ctx(),
         conn,
-        actor,
-        Change {
-            action,
-            entity_type: "archive",
-            entity_id: after.id,
-            organisation_id: None,
-            before,
-            after: Some(after),
-        },
-    )
-}
-
-/// Opens the class's archive when its results are published (ARC-1, ARC-2),
-/// inside the publishing transaction. Idempotent: when the class already has
-/// an archive nothing changes, so the clock runs from the first publication.
-/// Audited as `archive.open`.
-pub fn open_for_class(
-    conn: &mut DbConn,
-    actor: &Actor<'_>,
-    class_id: &str,
-    published_at: DateTime<Utc>,
-) -> ApiResult<()> {
-    if guild_store::archives::find_by_class(conn, class_id)?.is_some() {
-        return Ok(());
-    }
-    let at = published_at.naive_utc();
-    let row = ArchiveRow {
-        id: Uuid::now_v7().to_string(),
-        class_id: class_id.to_owned(),
-        results_published_at: at,
-        status: ArchiveStatus::Open.as_str().to_owned(),
-        completed_by: None,
-        completed_at: None,
-        version: 1,
-        created_at: actor.at.naive_utc(),
-        updated_at: actor.at.naive_utc(),
-    };
-    guild_store::archives::insert(conn, &row)?;
-    audit_archive(conn, actor, "archive.open", None, &snapshot(&row, &[]))
+        kind,
+        before,
+        after,
+    )?)
 }
 
 /// An archive with its class, or 404.
