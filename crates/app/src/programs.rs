@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult, stored};
+use crate::error::{AppError, AppResult, Taken, stored};
 use crate::events::{Event, EventKind, kinds as ev};
 use crate::ids::stored_id;
 use crate::inputs::check_version;
@@ -75,6 +75,20 @@ fn stored_mark(value: Option<i32>) -> AppResult<Option<u8>> {
         .transpose()
 }
 
+/// The exam parts of a stored program with their pass marks (EXM-1).
+pub fn exam_of(r: &ProgramRow) -> AppResult<ExamComponents> {
+    let theory = match (r.theory_mode.as_deref(), stored_mark(r.theory_pass_mark)?) {
+        (Some(mode), Some(pass_mark)) => Some(TheoryPart {
+            mode: stored::<TheoryMode>("programs", mode)?,
+            pass_mark,
+        }),
+        _ => None,
+    };
+    let practical =
+        stored_mark(r.practical_pass_mark)?.map(|pass_mark| PracticalPart { pass_mark });
+    Ok(ExamComponents { theory, practical })
+}
+
 impl TryFrom<ProgramRow> for ProgramView {
     type Error = AppError;
     fn try_from(r: ProgramRow) -> AppResult<Self> {
@@ -82,15 +96,7 @@ impl TryFrom<ProgramRow> for ProgramView {
             .map_err(|e| {
                 AppError::Internal(format!("corrupt target_categories in programs: {e}"))
             })?;
-        let theory = match (r.theory_mode.as_deref(), stored_mark(r.theory_pass_mark)?) {
-            (Some(mode), Some(pass_mark)) => Some(TheoryPart {
-                mode: stored::<TheoryMode>("programs", mode)?,
-                pass_mark,
-            }),
-            _ => None,
-        };
-        let practical =
-            stored_mark(r.practical_pass_mark)?.map(|pass_mark| PracticalPart { pass_mark });
+        let exam = exam_of(&r)?;
         Ok(ProgramView {
             id: stored_id("programs", &r.id)?,
             code: r.code,
@@ -99,7 +105,7 @@ impl TryFrom<ProgramRow> for ProgramView {
             target_categories,
             training_fee_fen: Fen::from_stored(r.training_fee_fen),
             exam_fee_fen: Fen::from_stored(r.exam_fee_fen),
-            exam: ExamComponents { theory, practical },
+            exam,
             skill_level: r.skill_level,
             certificate_name: r.certificate_name,
             validity_years: r.validity_years,
@@ -371,15 +377,6 @@ fn code_taken() -> AppError {
     AppError::Exists("a program with this code already exists".to_owned())
 }
 
-/// 409 `already_exists` for a unique violation, else the store's error.
-fn unique_code(e: guild_store::StoreError) -> AppError {
-    if e.is_unique_violation() {
-        code_taken()
-    } else {
-        e.into()
-    }
-}
-
 /// Loads a program or 404. Programs are association data every role may read.
 fn find(conn: &mut DbConn, id: Uuid) -> AppResult<ProgramRow> {
     guild_store::programs::find(conn, &id.to_string())?.ok_or(AppError::NotFound("program"))
@@ -438,7 +435,7 @@ pub fn create(ctx: &Ctx, conn: &mut DbConn, body: CreateProgram) -> AppResult<Pr
     if guild_store::programs::find_by_code(conn, &row.code)?.is_some() {
         return Err(code_taken());
     }
-    guild_store::programs::insert(conn, &row).map_err(unique_code)?;
+    guild_store::programs::insert(conn, &row).or_taken(code_taken)?;
     let after = ProgramView::try_from(row)?;
     ctx.emit(conn, event(ev::PROGRAM_CREATED, None, &after)?)?;
     Ok(after)
@@ -474,7 +471,7 @@ fn save(
     mut row: ProgramRow,
     before: ProgramView,
 ) -> AppResult<ProgramView> {
-    guild_store::programs::update(conn, &mut row, ctx.now.naive_utc()).map_err(unique_code)?;
+    guild_store::programs::update(conn, &mut row, ctx.now.naive_utc()).or_taken(code_taken)?;
     let after = ProgramView::try_from(row)?;
     ctx.emit(conn, event(kind, Some(&before), &after)?)?;
     Ok(after)

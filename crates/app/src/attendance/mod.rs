@@ -45,7 +45,7 @@ use uuid::Uuid;
 
 use crate::ctx::{Caller, Ctx};
 use crate::enrolments;
-use crate::error::{AppError, AppResult, stored};
+use crate::error::{AppError, AppResult, Taken, stored};
 use crate::events::{Event, EventKind, kinds as ev};
 use crate::ids::stored_id;
 use crate::{Page, PageRequest};
@@ -279,13 +279,8 @@ pub fn file_leave(
         return Err(leave_exists(&open.id));
     }
     let row = new_leave(ctx, &enrolment, &session, body.reason.trim())?;
-    guild_store::attendance::insert_leave_request(conn, &row).map_err(|e| {
-        if e.is_unique_violation() {
-            leave_exists("filed concurrently")
-        } else {
-            e.into()
-        }
-    })?;
+    guild_store::attendance::insert_leave_request(conn, &row)
+        .or_taken(|| leave_exists("filed concurrently"))?;
     let parts = LeaveParts {
         row,
         enrolment,

@@ -56,7 +56,7 @@ use uuid::Uuid;
 
 use crate::ce::activities::{self, check_evidence, evidence_of};
 use crate::ctx::{Caller, Ctx};
-use crate::error::{AppError, AppResult, stored};
+use crate::error::{AppError, AppResult, Taken, stored};
 use crate::events::{Event, kinds};
 use crate::ids::{stored_id, stored_opt};
 use crate::{Page, PageRequest};
@@ -606,19 +606,11 @@ pub fn record(
         return Err(AppError::Invalid(problems));
     }
     let planned = plan_credits(ctx, conn, &activity, rows)?;
-    guild_store::ce_credits::insert_credits(conn, &planned.new_rows, ctx.now.naive_utc()).map_err(
-        |e| {
-            if e.is_unique_violation() {
-                AppError::Refused(Refusal::rule(
+    guild_store::ce_credits::insert_credits(conn, &planned.new_rows, ctx.now.naive_utc()).or_taken(|| AppError::Refused(Refusal::rule(
                     "CED-3",
                     "credit_already_recorded",
                     "credits for one of these people were recorded at the same moment; send the upload again",
-                ))
-            } else {
-                e.into()
-            }
-        },
-    )?;
+                )))?;
     let result = CreditUploadResult {
         activity_id: stored_id("ce_activities", &activity.id)?,
         recorded: planned.recorded.len(),

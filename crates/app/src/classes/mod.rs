@@ -34,7 +34,7 @@ use uuid::Uuid;
 
 use crate::access::class_owner;
 use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult, stored};
+use crate::error::{AppError, AppResult, Taken, stored};
 use crate::events::{Event, EventKind, kinds as ev};
 use crate::ids::{stored_id, stored_opt};
 use crate::inputs::check_version;
@@ -252,12 +252,8 @@ fn check_new(body: &CreateClass) -> AppResult<NewClass> {
 }
 
 /// 409 `already_exists` for a class code that is taken.
-fn code_taken(e: guild_store::StoreError) -> AppError {
-    if e.is_unique_violation() {
-        AppError::Exists("a class with this code already exists".to_owned())
-    } else {
-        e.into()
-    }
+fn code_taken() -> AppError {
+    AppError::Exists("a class with this code already exists".to_owned())
 }
 
 /// Stores the teachers of class `class_id` (replacing the list).
@@ -323,7 +319,7 @@ pub fn create(ctx: &Ctx, conn: &mut DbConn, body: CreateClass) -> AppResult<Clas
         created_at: now,
         updated_at: now,
     };
-    guild_store::classes::insert(conn, &row).map_err(code_taken)?;
+    guild_store::classes::insert(conn, &row).or_taken(code_taken)?;
     store_teachers(conn, &id, &new.staffing.teachers)?;
     guild_store::classes::replace_sessions(conn, &id, &session_rows(&id, &new.schedule))?;
     guild_store::classes::insert_checklist_items(conn, &default_checklist(&id))?;
@@ -446,7 +442,7 @@ pub fn update(
     row.end_date = end;
     row.year = start.year();
     row.class_head_user_id = staffing.head.clone();
-    guild_store::classes::update(conn, &mut row, ctx.now.naive_utc()).map_err(code_taken)?;
+    guild_store::classes::update(conn, &mut row, ctx.now.naive_utc()).or_taken(code_taken)?;
     if body.teacher_user_ids.is_some() {
         store_teachers(conn, &row.id, &staffing.teachers)?;
     }

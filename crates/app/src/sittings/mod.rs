@@ -37,7 +37,7 @@ use guild_domain::exam::{
     check_sitting_date, next_attempt, retake_charge,
 };
 use guild_domain::fees::{FeeItem, LedgerKind};
-use guild_domain::program::{ExamComponents, PracticalPart, TheoryMode, TheoryPart};
+use guild_domain::program::ExamComponents;
 use guild_store::DbConn;
 use guild_store::classes::ClassRow;
 use guild_store::enrolments::EnrolmentRow;
@@ -48,7 +48,7 @@ use uuid::Uuid;
 use crate::attendance::eligibility_of;
 use crate::ctx::Ctx;
 use crate::enrolments;
-use crate::error::{AppError, AppResult, stored};
+use crate::error::{AppError, AppResult, Taken, stored};
 use crate::events::{Event, kinds as ev};
 use crate::ids::{stored_id, stored_opt};
 use crate::{Page, PageRequest};
@@ -111,30 +111,13 @@ struct ProgramExam {
     exam_fee: Fen,
 }
 
-fn pass_mark(value: Option<i32>) -> AppResult<Option<u8>> {
-    value
-        .map(|m| {
-            u8::try_from(m)
-                .map_err(|_| AppError::Internal(format!("corrupt row in programs: pass mark {m}")))
-        })
-        .transpose()
-}
-
 /// The exam of a class's program (EXM-1, EXM-4); a missing program is corrupt data.
 fn program_exam(conn: &mut DbConn, class: &ClassRow) -> AppResult<ProgramExam> {
     let r: ProgramRow = guild_store::programs::find(conn, &class.program_id)?
         .ok_or_else(|| AppError::Internal(format!("class {} names a missing program", class.id)))?;
-    let theory = match (r.theory_mode.as_deref(), pass_mark(r.theory_pass_mark)?) {
-        (Some(mode), Some(pass_mark)) => Some(TheoryPart {
-            mode: stored::<TheoryMode>("programs", mode)?,
-            pass_mark,
-        }),
-        _ => None,
-    };
-    let practical = pass_mark(r.practical_pass_mark)?.map(|pass_mark| PracticalPart { pass_mark });
     Ok(ProgramExam {
+        exam: crate::programs::exam_of(&r)?,
         code: r.code,
-        exam: ExamComponents { theory, practical },
         skill_level: r.skill_level,
         exam_fee: Fen::from_stored(r.exam_fee_fen),
     })
@@ -351,16 +334,12 @@ fn register_one(
         created_at: now,
         updated_at: now,
     };
-    guild_store::exams::insert_registration(conn, &row).map_err(|e| {
-        if e.is_unique_violation() {
-            AppError::Refused(Refusal::rule(
-                "EXM-2",
-                "already_registered",
-                "the trainee was registered concurrently",
-            ))
-        } else {
-            e.into()
-        }
+    guild_store::exams::insert_registration(conn, &row).or_taken(|| {
+        AppError::Refused(Refusal::rule(
+            "EXM-2",
+            "already_registered",
+            "the trainee was registered concurrently",
+        ))
     })?;
     if let Some(fee) = charge {
         let by = &ctx.caller()?.id;
