@@ -57,9 +57,9 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{IfMatch, PageParams, Paged, RequestContext, etag, parse_stored, validate};
 use crate::openapi::{ListErrors, ReadErrors, UpdateErrors};
-use crate::routes::ce_activities::evidence_of;
 use crate::routes::users::stored_uuid;
 use crate::state::AppState;
+use guild_app::ce::activities::evidence_of;
 
 /// Who reads the requirements: association staff and the authority.
 pub const REQUIREMENT_READERS: &[Role] = &[

@@ -7,6 +7,7 @@ use guild_domain::Role;
 
 pub mod activities;
 pub mod credits;
+pub mod providers;
 
 /// Who records activities: providers, and employers for their own staff.
 pub const ACTIVITY_RECORDERS: &[Role] = &[Role::Provider, Role::OrgFiller, Role::OrgReviewer];
