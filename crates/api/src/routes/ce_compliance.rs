@@ -103,10 +103,7 @@ pub const CREDIT_READERS: &[Role] = &[
     Role::Provider,
 ];
 
-/// The earliest year the register answers for.
-pub const YEAR_MIN: i32 = 1990;
-/// The latest year the register answers for.
-pub const YEAR_MAX: i32 = 2100;
+pub use guild_app::ce::{YEAR_MAX, YEAR_MIN};
 /// The longest region name.
 pub const REGION_MAX: usize = 100;
 
