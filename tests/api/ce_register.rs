@@ -305,6 +305,12 @@ backend_tests! {
         let reviewer = app.create_user(&admin, "jh.reviewer", "org_reviewer", Some(&p.org));
         let own = app.list_all(&format!("/api/v1/audit-events?entity_type=ce_provider&entity_id={}", p.id), &reviewer);
         assert_eq!(own.len(), 5);
+        // Each change wrote its outbox row, against the provider's organisation (API-8).
+        let outbox = app.outbox("ce_provider", &p.id);
+        let kinds: Vec<&str> = outbox.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["ce_provider.applied", "ce_provider.accredited", "ce_provider.suspended", "ce_provider.reinstated", "ce_provider.withdrawn"]);
+        assert!(outbox.iter().all(|e| e.organisation_id.as_deref() == Some(p.org.as_str())), "{outbox:?}");
+        assert!(outbox[4].payload.contains("\"status\":\"withdrawn\""), "{}", outbox[4].payload);
     }
 
     fn the_public_list_shows_only_accredited_providers_ced_4(app: TestApp) {
@@ -500,8 +506,10 @@ backend_tests! {
         let events = app.list_all(&format!("/api/v1/audit-events?entity_type=ce_activity&entity_id={act}"), &admin);
         let actions: Vec<&str> = events.iter().map(|e| e["action"].as_str().unwrap()).collect();
         assert_eq!(actions, ["ce_activity.create", "ce_activity.register", "ce_activity.record_credits"]);
-        // The upload is announced once, with what it recorded (API-8).
+        // Each change wrote its outbox row; the upload is announced once, with what it recorded (API-8).
         let events = app.outbox("ce_activity", &act);
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["ce_activity.created", "ce_activity.registered", "ce_credit.recorded"]);
         let credited: Vec<_> = events.iter().filter(|e| e.kind == "ce_credit.recorded").collect();
         assert_eq!(credited.len(), 1, "{events:?}");
         assert_eq!(credited[0].organisation_id.as_deref(), Some(acme.id.as_str()));

@@ -57,9 +57,9 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{IfMatch, PageParams, Paged, RequestContext, etag, parse_stored, validate};
 use crate::openapi::{ListErrors, ReadErrors, UpdateErrors};
-use crate::routes::ce_activities::evidence_of;
 use crate::routes::users::stored_uuid;
 use crate::state::AppState;
+use guild_app::ce::activities::evidence_of;
 
 /// Who reads the requirements: association staff and the authority.
 pub const REQUIREMENT_READERS: &[Role] = &[
@@ -103,10 +103,7 @@ pub const CREDIT_READERS: &[Role] = &[
     Role::Provider,
 ];
 
-/// The earliest year the register answers for.
-pub const YEAR_MIN: i32 = 1990;
-/// The latest year the register answers for.
-pub const YEAR_MAX: i32 = 2100;
+pub use guild_app::ce::{YEAR_MAX, YEAR_MIN};
 /// The longest region name.
 pub const REGION_MAX: usize = 100;
 

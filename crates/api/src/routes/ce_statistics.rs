@@ -1,6 +1,7 @@
 //! CE statistics for the authority (CED-6, seed 004 art. 31): people,
 //! credits, hours and fees of a year by region, organisation, occupation or
-//! provider, or per year, as JSON or CSV.
+//! provider, or per year, as JSON or CSV: the HTTP side. The figures come from
+//! [`guild_app::ce::statistics`]; the CSV is written here.
 //!
 //! - `GET /ce/statistics?year=&by=` answers JSON, or CSV when the request
 //!   says `format=csv` or `Accept: text/csv`; `GET /ce/statistics/export`
@@ -20,18 +21,19 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use chrono::Datelike;
-use guild_domain::{Fen, Role, local_date};
-use guild_store::DbConn;
-use guild_store::ce_credits::{StatDimension, StatRow};
-use serde::{Deserialize, Serialize};
+use guild_app::ce::statistics as app;
+use guild_domain::{Fen, Role};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+pub use guild_app::ce::statistics::{
+    StatisticsBy, StatisticsGroup, StatisticsTotals, StatisticsView,
+};
+
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::openapi::ListErrors;
-use crate::routes::ce_compliance::{YEAR_MAX, YEAR_MIN};
 use crate::state::AppState;
 
 /// Who reads CE statistics (CED-6): the authority and association staff.
@@ -43,44 +45,6 @@ pub const STATISTICS_READERS: &[Role] = &[
     Role::Leader,
     Role::Authority,
 ];
-
-/// What the statistics are grouped by (CED-6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum StatisticsBy {
-    /// Per calendar year.
-    Year,
-    /// Per region.
-    Region,
-    /// Per organisation (employer).
-    Organisation,
-    /// Per occupation (工种).
-    Occupation,
-    /// Per CE provider (继续教育基地).
-    Provider,
-}
-
-impl StatisticsBy {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Year => "year",
-            Self::Region => "region",
-            Self::Organisation => "organisation",
-            Self::Occupation => "occupation",
-            Self::Provider => "provider",
-        }
-    }
-
-    fn dimension(self) -> StatDimension {
-        match self {
-            Self::Year => StatDimension::Year,
-            Self::Region => StatDimension::Region,
-            Self::Organisation => StatDimension::Organisation,
-            Self::Occupation => StatDimension::Occupation,
-            Self::Provider => StatDimension::Provider,
-        }
-    }
-}
 
 /// The answer's format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
@@ -118,89 +82,6 @@ pub struct ExportQuery {
     pub year: Option<i32>,
     /// What to group by (default `region`).
     pub by: Option<StatisticsBy>,
-}
-
-/// One group's figures (CED-6).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct StatisticsGroup {
-    /// The group's value: region, organisation id, occupation, provider id or
-    /// year; `null` for records without one (e.g. credits of activities
-    /// without a provider).
-    pub key: Option<String>,
-    /// The organisation's or provider's name, where the key is an id.
-    pub name: Option<String>,
-    /// Distinct people with credits in the group.
-    pub people: i64,
-    /// Credits.
-    pub credits: i64,
-    /// Hours.
-    pub hours: i64,
-    /// Fees, in fen.
-    pub fee_fen: Fen,
-}
-
-/// The figures of every group together; each person counts once.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct StatisticsTotals {
-    /// Distinct people with credits.
-    pub people: i64,
-    /// Credits.
-    pub credits: i64,
-    /// Hours.
-    pub hours: i64,
-    /// Fees, in fen.
-    pub fee_fen: Fen,
-}
-
-/// CE statistics of a year by one dimension (CED-6).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct StatisticsView {
-    /// The year; `null` when every year is listed (`by=year` without a year).
-    pub year: Option<i32>,
-    /// What the groups are.
-    pub by: StatisticsBy,
-    /// The groups, by key (`null` last).
-    pub groups: Vec<StatisticsGroup>,
-    /// All groups together.
-    pub totals: StatisticsTotals,
-}
-
-fn statistics(conn: &mut DbConn, year: Option<i32>, by: StatisticsBy) -> ApiResult<StatisticsView> {
-    let mut rows: Vec<StatRow> = guild_store::ce_credits::statistics(conn, year, by.dimension())?;
-    rows.sort_by(|a, b| match (&a.key, &b.key) {
-        (Some(x), Some(y)) => x.cmp(y),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => std::cmp::Ordering::Equal,
-    });
-    let ids: Vec<String> = rows.iter().filter_map(|r| r.key.clone()).collect();
-    let names = match by {
-        StatisticsBy::Organisation => guild_store::ce_credits::organisation_names(conn, &ids)?,
-        StatisticsBy::Provider => guild_store::ce_credits::provider_names(conn, &ids)?,
-        _ => Default::default(),
-    };
-    let totals = guild_store::ce_credits::statistics_totals(conn, year)?;
-    Ok(StatisticsView {
-        year,
-        by,
-        groups: rows
-            .into_iter()
-            .map(|r| StatisticsGroup {
-                name: r.key.as_ref().and_then(|k| names.get(k).cloned()),
-                key: r.key,
-                people: r.people,
-                credits: r.credits,
-                hours: r.hours,
-                fee_fen: Fen::from_stored(r.fee_fen),
-            })
-            .collect(),
-        totals: StatisticsTotals {
-            people: totals.people,
-            credits: totals.credits,
-            hours: totals.hours,
-            fee_fen: Fen::from_stored(totals.fee_fen),
-        },
-    })
 }
 
 /// Quotes one CSV field (RFC 4180) and defuses spreadsheet formulas: a cell
@@ -271,33 +152,6 @@ fn csv_response(v: &StatisticsView) -> HttpResponse {
         .body(to_csv(v))
 }
 
-async fn load(
-    state: web::Data<AppState>,
-    year: Option<i32>,
-    by: Option<StatisticsBy>,
-) -> ApiResult<StatisticsView> {
-    if let Some(y) = year
-        && !(YEAR_MIN..=YEAR_MAX).contains(&y)
-    {
-        return Err(ApiError::field(
-            "year",
-            "out_of_range",
-            format!("a calendar year from {YEAR_MIN} to {YEAR_MAX}"),
-        ));
-    }
-    let by = by.unwrap_or(StatisticsBy::Region);
-    state
-        .run(move |s| {
-            let year = match (year, by) {
-                (Some(y), _) => Some(y),
-                (None, StatisticsBy::Year) => None,
-                (None, _) => Some(local_date(s.clock.now(), s.config.time_zone).year()),
-            };
-            s.store.read(|c| statistics(c, year, by))
-        })
-        .await
-}
-
 fn wants_csv(req: &HttpRequest) -> bool {
     req.headers()
         .get(header::ACCEPT)
@@ -337,7 +191,10 @@ pub async fn get_statistics(
         Some(StatisticsFormat::Json) => false,
         None => wants_csv(&req),
     };
-    let view = load(state, q.year, q.by).await?;
+    let (year, by) = (q.year, q.by);
+    let view = state
+        .read(user, move |ctx, c| app::get(ctx, c, year, by))
+        .await?;
     Ok(if csv {
         csv_response(&view)
     } else {
@@ -367,7 +224,10 @@ pub async fn export_statistics(
 ) -> ApiResult<HttpResponse> {
     user.require(STATISTICS_READERS)?;
     let q = q.into_inner();
-    let view = load(state, q.year, q.by).await?;
+    let (year, by) = (q.year, q.by);
+    let view = state
+        .read(user, move |ctx, c| app::get(ctx, c, year, by))
+        .await?;
     Ok(csv_response(&view))
 }
 

@@ -7,6 +7,8 @@ use guild_domain::Role;
 
 pub mod activities;
 pub mod credits;
+pub mod providers;
+pub mod statistics;
 
 /// Who records activities: providers, and employers for their own staff.
 pub const ACTIVITY_RECORDERS: &[Role] = &[Role::Provider, Role::OrgFiller, Role::OrgReviewer];
@@ -31,3 +33,8 @@ pub const PROVIDER_APPLICANTS: &[Role] = &[Role::Provider, Role::OrgReviewer];
 
 /// Who decides on providers (CED-4).
 pub const PROVIDER_DECIDERS: &[Role] = &[Role::Authority];
+
+/// The earliest year the register answers for.
+pub const YEAR_MIN: i32 = 1990;
+/// The latest year the register answers for.
+pub const YEAR_MAX: i32 = 2100;
