@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod bans;
+pub mod certificate_requests;
 pub mod certificates;
 pub mod ctx;
 pub mod deferrals;
