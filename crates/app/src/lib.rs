@@ -22,6 +22,7 @@ pub mod people;
 pub mod refunds;
 pub mod scope;
 pub mod substitutions;
+pub mod verification;
 
 pub use ctx::{Caller, Ctx};
 pub use enrolments::CreateEnrolment;
