@@ -202,6 +202,15 @@ backend_tests! {
         assert!(actions.contains(&"certificate_request.file") && actions.contains(&"certificate_request.approve"), "{actions:?}");
         let audit = app.list_all(&format!("/api/v1/audit-events?entity_id={}", old["id"].as_str().unwrap()), &s.admin);
         assert!(audit.iter().any(|e| e["action"] == "certificate.supersede"), "{audit:?}");
+        // rule API-8: every change of the approval wrote its outbox row
+        let events = app.outbox("certificate_request", &id);
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["certificate_request.filed", "certificate_request.approved"], "{events:?}");
+        assert_eq!(events[1].organisation_id.as_deref(), Some(s.org.id.as_str()));
+        let events = app.outbox("certificate", old["id"].as_str().unwrap());
+        assert!(events.iter().any(|e| e.kind == "certificate.superseded" && !e.payload.contains(old["code"].as_str().unwrap())), "{events:?}");
+        assert_eq!(app.outbox("certificate", &new_id)[0].kind, "certificate.reissued");
+        assert!(app.outbox("enrolment", &g.ann.1).iter().any(|e| e.kind == "enrolment.card_fee_charged"));
     }
 
     // rule CRT-5, CRT-6: the holder files a change of name; approval issues a

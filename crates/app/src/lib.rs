@@ -12,6 +12,7 @@ pub mod attendance;
 pub mod audit_events;
 pub mod bans;
 pub mod ce;
+pub mod certificate_requests;
 pub mod certificates;
 pub mod classes;
 pub mod ctx;
@@ -32,6 +33,7 @@ pub mod scope;
 pub mod sittings;
 pub mod substitutions;
 pub mod users;
+pub mod verification;
 
 pub use ctx::{Caller, Ctx};
 pub use enrolments::CreateEnrolment;

@@ -28,23 +28,17 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
-use chrono::{DateTime, NaiveDate, Utc};
-use guild_domain::certificate::{self, CertificateRecordStatus, CertificateStatus};
-use guild_domain::clock::local_date;
-use guild_domain::person::mask_name;
-use guild_store::verification::{LookupError, VerificationReader, VerificationRow};
-use serde::Serialize;
-use utoipa::ToSchema;
+use guild_app::verification as app;
+use guild_domain::certificate::CertificateStatus;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+pub use guild_app::verification::{
+    CODE_LEN, CertificateVerification, VerificationReader, VerifiedProgram, well_formed,
+};
+
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::extract::parse_stored;
 use crate::openapi::PublicErrors;
 use crate::state::AppState;
-
-/// The length of a verification code: 18 random bytes in URL-safe base64
-/// without padding (see `certificates::new_verification_code`).
-pub const CODE_LEN: usize = 24;
 
 /// Registers nothing under the `/api/v1` scope: both endpoints are
 /// registered ahead of it by [`configure_outside_scope`].
@@ -137,119 +131,16 @@ fn code_of(req: &HttpRequest) -> Result<String, Box<HttpResponse>> {
     }
 }
 
-/// A program as shown on a verification.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct VerifiedProgram {
-    /// The program's code.
-    #[schema(example = "GAS-OPS")]
-    pub code: String,
-    /// The program's name.
-    #[schema(example = "Gas operations")]
-    pub name: String,
-}
-
-/// What anyone verifying a certificate is told (CRT-2, CRT-8). Never the ID
-/// number, the employer or any internal id.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CertificateVerification {
-    /// The certificate number printed on the card.
-    #[schema(example = "GA2026000042")]
-    pub number: String,
-    /// The status at `checked_at` (CRT-8): `valid`, `expired` (period ended,
-    /// continuing education may still be recorded), `lapsed` (void),
-    /// `revoked` (cancelled) or `superseded` (replaced by a new certificate).
-    pub status: CertificateStatus,
-    /// The holder's name, partly masked.
-    #[schema(example = "张*三")]
-    pub holder_name: String,
-    /// The program the certificate was earned in.
-    pub program: VerifiedProgram,
-    /// The certificate's title.
-    #[schema(example = "Gas operations certificate")]
-    pub certificate_name: String,
-    /// The first day of validity.
-    pub issued_on: NaiveDate,
-    /// The last valid day of the current period, after any renewal by
-    /// continuing education (CRT-4).
-    pub valid_until: NaiveDate,
-    /// The day (association time zone) a superseded or revoked certificate
-    /// ended; `null` otherwise.
-    pub ended_on: Option<NaiveDate>,
-    /// The moment the status was computed: the time of this request.
-    pub checked_at: DateTime<Utc>,
-}
-
-/// Whether `code` has the shape of a verification code: 24 URL-safe base64
-/// characters. Anything else cannot exist and is answered like an unknown code
-/// without asking the database.
-pub fn well_formed(code: &str) -> bool {
-    code.len() == CODE_LEN
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// The one answer for a code that is unknown or malformed.
-fn not_found() -> ApiError {
-    ApiError::not_found("certificate")
-}
-
-/// Looks the code up and computes the status now (CRT-8). The lookup joins
-/// the batch of the [`VerificationReader`] threads (see `guild_store::verification`).
+/// Looks the code up through the batched reader and computes the status now
+/// (CRT-8); unknown and malformed codes are the same 404.
 async fn lookup(
     state: &AppState,
     reader: &VerificationReader,
     code: String,
 ) -> ApiResult<CertificateVerification> {
-    if !well_formed(&code) {
-        return Err(not_found());
-    }
-    let row = reader
-        .lookup(code)
-        .await
-        .map_err(|e| match e {
-            LookupError::Unavailable(cause) => ApiError::Unavailable(cause),
-            LookupError::Failed(cause) => ApiError::Internal(cause),
-        })?
-        .ok_or_else(not_found)?;
-    let now = state.clock.now();
-    answer(row, now, state)
-}
-
-/// The public answer for `row` at `now` (CRT-2, CRT-8).
-fn answer(
-    row: VerificationRow,
-    now: DateTime<Utc>,
-    state: &AppState,
-) -> ApiResult<CertificateVerification> {
-    let tz = state.config.time_zone;
-    let stored: CertificateRecordStatus = parse_stored("certificates", &row.status)?;
-    let status = certificate::status(
-        stored,
-        row.valid_until,
-        local_date(now, tz),
-        state.config.ce_grace_days,
-    );
-    let ended_on = match stored {
-        CertificateRecordStatus::Active => None,
-        CertificateRecordStatus::Superseded | CertificateRecordStatus::Revoked => {
-            row.ended_at.map(|at| local_date(at.and_utc(), tz))
-        }
-    };
-    Ok(CertificateVerification {
-        number: row.number,
-        status,
-        holder_name: mask_name(&row.holder_name),
-        program: VerifiedProgram {
-            code: row.program_code,
-            name: row.program_name,
-        },
-        certificate_name: row.certificate_name,
-        issued_on: row.issued_on,
-        valid_until: row.valid_until,
-        ended_on,
-        checked_at: now,
-    })
+    let row = app::find(reader, code).await?;
+    let (tz, grace_days) = (state.config.time_zone, state.config.ce_grace_days);
+    Ok(app::answer(row, state.clock.now(), tz, grace_days)?)
 }
 
 /// Adds the headers every verification answer carries: never cached (CRT-8).
@@ -456,19 +347,6 @@ fn error_page(status: u16) -> String {
 mod tests {
     use super::*;
     use actix_web::test::TestRequest;
-
-    #[test]
-    fn codes_have_the_shape_of_new_codes() {
-        // rule CRT-2
-        let code = crate::routes::certificates::new_verification_code();
-        assert!(well_formed(&code), "{code}");
-        assert!(well_formed("abcdefghijklmnopqrstuv-_"));
-        assert!(!well_formed("abcdefghijklmnopqrstuv-"));
-        assert!(!well_formed("abcdefghijklmnopqrstuv-_x"));
-        assert!(!well_formed("abcdefghijklmnopqrstuv+/"));
-        assert!(!well_formed("abcdefghijklmnopqrstu%20"));
-        assert!(!well_formed("abcdefghijklmnopqrstuvw\u{e9}"));
-    }
 
     #[test]
     fn browsers_get_html_and_programs_json() {
