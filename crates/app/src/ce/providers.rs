@@ -33,7 +33,7 @@ use validator::Validate;
 
 use crate::ce::PROVIDER_APPLICANTS;
 use crate::ctx::{Caller, Ctx};
-use crate::error::{AppError, AppResult, stored};
+use crate::error::{AppError, AppResult, Taken, stored};
 use crate::events::{Event, EventKind, kinds};
 use crate::ids::stored_id;
 use crate::inputs::check_version;
@@ -426,13 +426,7 @@ pub fn create(ctx: &Ctx, conn: &mut DbConn, body: CreateProvider) -> AppResult<P
         created_at: at,
         updated_at: at,
     };
-    guild_store::ce_providers::insert(conn, &row).map_err(|e| {
-        if e.is_unique_violation() {
-            provider_exists()
-        } else {
-            e.into()
-        }
-    })?;
+    guild_store::ce_providers::insert(conn, &row).or_taken(provider_exists)?;
     let view = ProviderView::try_from(row)?;
     ctx.emit(conn, event(kinds::CE_PROVIDER_APPLIED, None, &view)?)?;
     Ok(view)

@@ -48,7 +48,7 @@ use guild_store::locks::Locked;
 use uuid::Uuid;
 
 use crate::ctx::{Caller, Ctx};
-use crate::error::{AppError, AppResult, stored};
+use crate::error::{AppError, AppResult, Taken, stored};
 use crate::events::{Event, EventKind, Notice, Recipients, kinds as ev};
 use crate::ids::fact;
 use crate::{Page, PageRequest};
@@ -291,13 +291,8 @@ pub fn file(
         created_at: at,
         updated_at: at,
     };
-    guild_store::certificate_requests::insert(conn, &row).map_err(|e| {
-        if e.is_unique_violation() {
-            request_open(&cert.number, "filed concurrently")
-        } else {
-            e.into()
-        }
-    })?;
+    guild_store::certificate_requests::insert(conn, &row)
+        .or_taken(|| request_open(&cert.number, "filed concurrently"))?;
     let view = CertificateRequestView::of(row, cert.number, cert.holder_name)?;
     ctx.emit(conn, event(ev::CERTIFICATE_REQUEST_FILED, None, &view)?)?;
     Ok(view)
