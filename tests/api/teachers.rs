@@ -134,6 +134,10 @@ backend_tests! {
             let mut statuses: Vec<u16> = answers.iter().map(|(st, _)| *st).collect();
             statuses.sort_unstable();
             assert_eq!(statuses, [200, 409], "round {round}: {answers:?}");
+            // One appointment, one dismissal event (API-8).
+            let kinds: Vec<String> =
+                app.outbox("teacher_appointment", &t.appointment_id).into_iter().map(|e| e.kind).collect();
+            assert_eq!(kinds, ["teacher.appointed", "teacher.dismissed"], "round {round}");
         }
         let notices = app.get("/api/v1/public/notices", None);
         assert_eq!(notices.body["items"].as_array().unwrap().len(), 3, "{:#}", notices.body);

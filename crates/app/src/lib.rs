@@ -32,6 +32,7 @@ pub mod refunds;
 pub mod scope;
 pub mod sittings;
 pub mod substitutions;
+pub mod teachers;
 pub mod users;
 pub mod verification;
 
