@@ -266,6 +266,9 @@ backend_tests! {
         // API-6: every change is audited
         let events = app.list_all("/api/v1/audit-events?entity_type=ce_requirement", &ce.admin);
         assert_eq!(events.len(), 2, "{events:#?}");
+        // API-8: one event per change, none for the refusals
+        let kinds: Vec<String> = app.outbox("ce_requirement", "Lanxi").into_iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["ce_requirement.set", "ce_requirement.set"]);
     }
 
     fn the_exam_based_minimum_counts_passed_professional_exams_ced_2(app: TestApp) {

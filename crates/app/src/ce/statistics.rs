@@ -24,9 +24,8 @@ use guild_store::DbConn;
 use guild_store::ce_credits::{StatDimension, StatRow};
 use serde::{Deserialize, Serialize};
 
-use crate::ce::{YEAR_MAX, YEAR_MIN};
 use crate::ctx::Ctx;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 /// What the statistics are grouped by (CED-6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,15 +163,7 @@ pub fn get(
     year: Option<i32>,
     by: Option<StatisticsBy>,
 ) -> AppResult<StatisticsView> {
-    if let Some(y) = year
-        && !(YEAR_MIN..=YEAR_MAX).contains(&y)
-    {
-        return Err(AppError::field(
-            "year",
-            "out_of_range",
-            format!("a calendar year from {YEAR_MIN} to {YEAR_MAX}"),
-        ));
-    }
+    super::check_year(year)?;
     let by = by.unwrap_or(StatisticsBy::Region);
     let year = match (year, by) {
         (Some(y), _) => Some(y),
