@@ -318,7 +318,7 @@ pub fn credential_claims(
         certificate_name: program.certificate_name.clone(),
         issued_on: certificate.issued_on,
         valid_until: certificate.valid_until,
-        verify_url: crate::routes::certificates::verify_url(public_base_url, &certificate.code),
+        verify_url: guild_app::certificates::verify_url(public_base_url, &certificate.code),
     })
 }
 

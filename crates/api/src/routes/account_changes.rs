@@ -19,8 +19,9 @@ use crate::auth::AuthUser;
 use crate::error::ApiResult;
 use crate::extract::{PageParams, Paged, RequestContext, etag, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
-use crate::routes::organisations::{ORG_MANAGERS, Reason};
 use crate::state::AppState;
+use guild_app::inputs::Reason;
+use guild_app::organisations::ORG_MANAGERS;
 
 /// Roles that read account change requests.
 const CHANGE_READERS: &[Role] = &[

@@ -34,8 +34,8 @@ use crate::auth::{AuthUser, CLASS_RECORD_READERS};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{PageParams, Paged, RequestContext, etag, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
-use crate::routes::organisations::Reason;
 use crate::state::AppState;
+use guild_app::inputs::Reason;
 
 /// Roles that may file a leave request (ATT-2); the domain narrows it to the
 /// trainee's own, the organisation's own, or training staff.

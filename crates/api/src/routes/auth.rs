@@ -19,8 +19,8 @@ use crate::auth::{AuthUser, issue_access_token, new_refresh_secret, sha256_hex};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::{RequestContext, parse_stored, validate};
 use crate::openapi::{LoginErrors, PasswordChangeErrors, ReadErrors};
-use crate::routes::users::UserView;
 use crate::state::AppState;
+use guild_app::users::UserView;
 use guild_app::users::end_all_sessions;
 
 /// Credentials.

@@ -17,8 +17,8 @@ use crate::auth::AuthUser;
 use crate::error::ApiResult;
 use crate::extract::{PageParams, Paged, RequestContext, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
-use crate::routes::organisations::Reason;
 use crate::state::AppState;
+use guild_app::inputs::Reason;
 
 /// Roles that read bans: association staff and the authority.
 const BAN_READERS: &[Role] = &[

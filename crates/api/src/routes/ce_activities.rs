@@ -35,8 +35,8 @@ use crate::auth::AuthUser;
 use crate::error::ApiResult;
 use crate::extract::{PageParams, Paged, RequestContext, etag, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
-use crate::routes::organisations::Reason;
 use crate::state::AppState;
+use guild_app::inputs::Reason;
 
 /// Filters for the activity list.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -41,8 +41,8 @@ use crate::extract::{IfMatch, PageParams, Paged, RequestContext, etag, validate}
 use crate::openapi::{
     ActionErrors, CreateErrors, ListErrors, PublicErrors, ReadErrors, UpdateErrors,
 };
-use crate::routes::organisations::Reason;
 use crate::state::AppState;
+use guild_app::inputs::Reason;
 
 /// Filters for the provider list.
 #[derive(Debug, Deserialize, IntoParams)]

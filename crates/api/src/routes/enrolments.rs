@@ -20,9 +20,9 @@ use crate::auth::{AuthUser, ENROLMENT_READERS};
 use crate::error::ApiResult;
 use crate::extract::{PageParams, Paged, RequestContext, etag, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
-use crate::routes::organisations::Reason;
 use crate::routes::{enrolments_bulk, enrolments_ledger};
 use crate::state::AppState;
+use guild_app::inputs::Reason;
 
 /// Training staff: confirm enrolments, send class notices (ENR-1).
 pub const TRAINING_STAFF: &[Role] = &[Role::Admin, Role::TrainingOfficer, Role::TrainingHead];

@@ -52,10 +52,10 @@ use crate::auth::{AuthUser, CLASS_RECORD_READERS};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{PageParams, Paged, RequestContext, etag, parse_stored, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, PublicErrors, ReadErrors};
-use crate::routes::organisations::Reason;
 use crate::routes::users::stored_uuid;
 use crate::state::AppState;
 use guild_app::enrolments::class_of;
+use guild_app::inputs::Reason;
 use guild_app::notices::publish;
 
 /// Notification kinds written by exam discipline.

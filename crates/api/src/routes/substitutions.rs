@@ -18,8 +18,8 @@ use crate::auth::{AuthUser, ENROLMENT_READERS};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{PageParams, Paged, RequestContext, etag, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
-use crate::routes::organisations::Reason;
 use crate::state::AppState;
+use guild_app::inputs::Reason;
 
 /// Filters for the substitution list.
 #[derive(Debug, Deserialize, IntoParams)]
