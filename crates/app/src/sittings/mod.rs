@@ -30,7 +30,6 @@ use std::collections::HashSet;
 
 use chrono::NaiveTime;
 use guild_domain::Fen;
-use guild_domain::Refusal;
 use guild_domain::class::{ClassStatus, format_session_time};
 use guild_domain::exam::{
     Ineligibility, PreviousAttempt, RegistrationStatus, SittingKind, SittingStatus,
@@ -38,6 +37,7 @@ use guild_domain::exam::{
 };
 use guild_domain::fees::{FeeItem, LedgerKind};
 use guild_domain::program::ExamComponents;
+use guild_domain::{Refusal, codes};
 use guild_store::DbConn;
 use guild_store::classes::ClassRow;
 use guild_store::enrolments::EnrolmentRow;
@@ -197,14 +197,6 @@ pub struct Registration {
     pub refused_at: Vec<usize>,
 }
 
-fn refusal(code: &'static str, detail: &str) -> Vec<Ineligibility> {
-    vec![Ineligibility {
-        code,
-        rule: "EXM-2",
-        detail: detail.to_owned(),
-    }]
-}
-
 /// Registers trainees for a sitting in one transaction (EXM-2 to EXM-4),
 /// under the class lock. For each enrolment (in request order, duplicates
 /// once): it must be of the sitting's class (`not_in_class`) and not yet
@@ -269,17 +261,19 @@ fn check_registrable(
     let Some(enrolment) =
         guild_store::enrolments::find(conn, &id.to_string())?.filter(|e| e.class_id == class.id)
     else {
-        return Ok(Err(refusal(
-            "not_in_class",
-            "no enrolment of the sitting's class has this id",
-        )));
+        return Ok(Err(vec![Ineligibility {
+            code: codes::NOT_IN_CLASS,
+            rule: "EXM-2",
+            detail: "no enrolment of the sitting's class has this id".to_owned(),
+        }]));
     };
     let previous = guild_store::exams::registrations_for_enrolment(conn, &enrolment.id)?;
     if previous.iter().any(|r| r.sitting_id == sitting.id) {
-        return Ok(Err(refusal(
-            "already_registered",
-            "the trainee is already registered for this sitting",
-        )));
+        return Ok(Err(vec![Ineligibility {
+            code: codes::ALREADY_REGISTERED,
+            rule: "EXM-2",
+            detail: "the trainee is already registered for this sitting".to_owned(),
+        }]));
     }
     let mut reasons = eligibility_of(conn, &enrolment, &class.program_id, ctx.today())?;
     let attempts = previous
