@@ -208,16 +208,13 @@ pub fn list(
     q: ListAccountChanges,
     page: PageRequest,
 ) -> AppResult<Page<AccountChangeView>> {
-    let mut filter = AccountChangeFilter {
-        organisation_id: q.organisation_id.map(|o| o.to_string()),
+    let Some(organisation_id) = ctx.caller()?.organisation_filter(q.organisation_id) else {
+        return Ok(Page::empty());
+    };
+    let filter = AccountChangeFilter {
+        organisation_id,
         status: q.status.map(|s| s.as_str().to_owned()),
     };
-    if let Some(own) = ctx.caller()?.organisation_scope() {
-        if filter.organisation_id.as_ref().is_some_and(|o| *o != own) {
-            return Ok(Page::empty());
-        }
-        filter.organisation_id = Some(own);
-    }
     guild_store::account_changes::list(conn, &filter, page.after.as_deref(), page.limit)?
         .try_map(AccountChangeView::try_from)
 }

@@ -92,15 +92,11 @@ pub fn list(
     q: AuditQuery,
     page: PageRequest,
 ) -> AppResult<Page<AuditEventView>> {
-    let own = ctx.caller()?.organisation_scope();
-    if own.is_some()
-        && q.organisation_id
-            .is_some_and(|o| Some(o.to_string()) != own)
-    {
+    let Some(organisation_id) = ctx.caller()?.organisation_filter(q.organisation_id) else {
         return Ok(Page::empty());
-    }
+    };
     let filter = AuditFilter {
-        organisation_id: own.or(q.organisation_id.map(|o| o.to_string())),
+        organisation_id,
         entity_type: q.entity_type,
         entity_id: q.entity_id,
         actor_user_id: q.actor_user_id.map(|u| u.to_string()),

@@ -56,6 +56,19 @@ impl Caller {
         }
     }
 
+    /// ACC-2: the organisation filter of a list of organisations' own records
+    /// when the client asked for `wanted`: `None` when the caller may not see
+    /// that organisation (the list is empty), else the filter to apply
+    /// (`Some(None)`: every organisation).
+    pub fn organisation_filter(&self, wanted: Option<uuid::Uuid>) -> Option<Option<String>> {
+        let wanted = wanted.map(|o| o.to_string());
+        match self.organisation_scope() {
+            None => Some(wanted),
+            Some(own) if wanted.as_ref().is_some_and(|w| *w != own) => None,
+            Some(own) => Some(Some(own)),
+        }
+    }
+
     /// ACC-2: whether the caller may see an organisation's own records
     /// (records about no person) of `organisation_id`.
     pub fn can_see_organisation(&self, organisation_id: Option<&str>) -> bool {
@@ -99,5 +112,42 @@ impl Ctx {
     /// Today in the association's time zone.
     pub fn today(&self) -> NaiveDate {
         guild_domain::local_date(self.now, self.tz)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    fn caller(role: Role, organisation: Option<Uuid>) -> Caller {
+        Caller {
+            id: Uuid::from_u128(1).to_string(),
+            role,
+            organisation_id: organisation.map(|o| o.to_string()),
+            person_id: None,
+        }
+    }
+
+    #[test]
+    fn organisation_filter_confines_organisation_accounts_acc_2() {
+        // rule ACC-2: staff filter as asked; an organisation account gets its
+        // own organisation, and another organisation's list is empty
+        let (own, other) = (Uuid::from_u128(7), Uuid::from_u128(8));
+        let staff = caller(Role::Admin, None);
+        assert_eq!(staff.organisation_filter(None), Some(None));
+        assert_eq!(
+            staff.organisation_filter(Some(other)),
+            Some(Some(other.to_string()))
+        );
+        let org = caller(Role::OrgReviewer, Some(own));
+        assert_eq!(org.organisation_filter(None), Some(Some(own.to_string())));
+        assert_eq!(
+            org.organisation_filter(Some(own)),
+            Some(Some(own.to_string()))
+        );
+        assert_eq!(org.organisation_filter(Some(other)), None);
+        let orphan = caller(Role::OrgFiller, None);
+        assert_eq!(orphan.organisation_filter(None), Some(Some(String::new())));
     }
 }

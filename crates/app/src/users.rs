@@ -247,17 +247,14 @@ pub fn list(
     q: ListUsers,
     page: PageRequest,
 ) -> AppResult<Page<UserView>> {
-    let mut filter = UserFilter {
-        organisation_id: q.organisation_id.map(|o| o.to_string()),
+    let Some(organisation_id) = ctx.caller()?.organisation_filter(q.organisation_id) else {
+        return Ok(Page::empty());
+    };
+    let filter = UserFilter {
+        organisation_id,
         role: q.role.map(|r| r.as_str().to_owned()),
         status: q.status.map(|s| s.as_str().to_owned()),
     };
-    if let Some(own) = ctx.caller()?.organisation_scope() {
-        if q.organisation_id.is_some_and(|o| o.to_string() != own) {
-            return Ok(Page::empty());
-        }
-        filter.organisation_id = Some(own);
-    }
     guild_store::users::list(conn, &filter, page.after.as_deref(), page.limit)?
         .try_map(UserView::try_from)
 }
