@@ -75,75 +75,11 @@ impl Application {
             ApiError::Internal(msg) => format!("cannot create the first admin: {msg}"),
             other => format!("cannot create the first admin: {other}"),
         })?;
-        // CRT-3: the first signing key, so the JWKS is never empty. Instances
-        // starting together take turns (the first creates it, the others find it).
-        let now = state.clock.now();
-        let has_key = state
-            .store
-            .read(|c| guild_store::signing_keys::active(c).map(|k| k.is_some()))
-            .map_err(|e| format!("cannot read the signing keys: {e}"))?;
-        if !has_key {
-            state
-                .store
-                .write_exclusive(|c| crate::signing::ensure_active_key(c, now).map(|_| ()))
-                .map_err(|e| format!("cannot create the first signing key: {e}"))?;
-        }
-        let openapi = openapi_document();
-        let routes = web::Data::new(KnownRoutes::from_document(&openapi));
-        // The public certificate lookups (CRT-2), batched on their own threads.
-        let verification = web::Data::new(
-            guild_store::verification::VerificationReader::start(state.store.clone())
-                .map_err(|e| e.to_string())?,
-        );
-        let workers = state.config.workers;
-        let request_timeout = state.config.request_timeout;
-        let data = web::Data::new(state.clone());
-        let mut server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .app_data(verification.clone())
-                .app_data(
-                    web::JsonConfig::default()
-                        .limit(JSON_LIMIT)
-                        .error_handler(json_error),
-                )
-                .app_data(web::PathConfig::default().error_handler(path_error))
-                .app_data(web::QueryConfig::default().error_handler(query_error))
-                .app_data(web::PayloadConfig::default().limit(JSON_LIMIT))
-                // Innermost first: idempotency stores plain bodies, the problem
-                // rewriter sees them uncompressed, and compression comes last.
-                .wrap(from_fn(idempotency))
-                .wrap(from_fn(crate::timeout::body_deadline))
-                .wrap(from_fn(request_id_and_problems))
-                .wrap(Compress::default())
-                .into_utoipa_app()
-                .service(routes::health::healthz)
-                .service(routes::health::readyz)
-                .configure(routes::verification::configure_outside_scope)
-                .service(routes::signing::jwks)
-                .service(scope("/api/v1").configure(routes::api_v1))
-                .split_for_parts()
-                .0
-                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
-                .service(web::redirect("/docs", "/docs/"))
-                .app_data(routes.clone())
-                .default_service(web::to(unmatched))
-        })
-        // Slow and idle clients: the head must arrive within the request timeout
-        // (at most 5 s; the body is bounded by `timeout::body_deadline`), an idle
-        // keep-alive connection closes after 5 s, and a client that does not take
-        // its last bytes is dropped after 2 s.
-        .client_request_timeout(request_timeout.min(Duration::from_secs(5)))
-        .keep_alive(Duration::from_secs(5))
-        .client_disconnect_timeout(Duration::from_secs(2))
-        .listen(listener)
-        .map_err(|e| e.to_string())?;
-        if let Some(n) = workers {
-            server = server.workers(n);
-        }
+        first_signing_key(&state)?;
+        let server = serve(&state, listener)?;
         Ok(Application {
             port,
-            server: server.run(),
+            server,
             state,
         })
     }
@@ -167,6 +103,81 @@ impl Application {
     pub fn into_server(self) -> Server {
         self.server
     }
+}
+
+/// CRT-3: the first signing key, so the JWKS is never empty. Instances
+/// starting together take turns (the first creates it, the others find it).
+fn first_signing_key(state: &AppState) -> Result<(), String> {
+    let now = state.clock.now();
+    let has_key = state
+        .store
+        .read(|c| guild_store::signing_keys::active(c).map(|k| k.is_some()))
+        .map_err(|e| format!("cannot read the signing keys: {e}"))?;
+    if !has_key {
+        state
+            .store
+            .write_exclusive(|c| crate::signing::ensure_active_key(c, now).map(|_| ()))
+            .map_err(|e| format!("cannot create the first signing key: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The HTTP server of `state` on `listener`, started.
+fn serve(state: &AppState, listener: TcpListener) -> Result<Server, String> {
+    let openapi = openapi_document();
+    let routes = web::Data::new(KnownRoutes::from_document(&openapi));
+    // The public certificate lookups (CRT-2), batched on their own threads.
+    let verification = web::Data::new(
+        guild_store::verification::VerificationReader::start(state.store.clone())
+            .map_err(|e| e.to_string())?,
+    );
+    let workers = state.config.workers;
+    let request_timeout = state.config.request_timeout;
+    let data = web::Data::new(state.clone());
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(verification.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(JSON_LIMIT)
+                    .error_handler(json_error),
+            )
+            .app_data(web::PathConfig::default().error_handler(path_error))
+            .app_data(web::QueryConfig::default().error_handler(query_error))
+            .app_data(web::PayloadConfig::default().limit(JSON_LIMIT))
+            // Innermost first: idempotency stores plain bodies, the problem
+            // rewriter sees them uncompressed, and compression comes last.
+            .wrap(from_fn(idempotency))
+            .wrap(from_fn(crate::timeout::body_deadline))
+            .wrap(from_fn(request_id_and_problems))
+            .wrap(Compress::default())
+            .into_utoipa_app()
+            .service(routes::health::healthz)
+            .service(routes::health::readyz)
+            .configure(routes::verification::configure_outside_scope)
+            .service(routes::signing::jwks)
+            .service(scope("/api/v1").configure(routes::api_v1))
+            .split_for_parts()
+            .0
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
+            .service(web::redirect("/docs", "/docs/"))
+            .app_data(routes.clone())
+            .default_service(web::to(unmatched))
+    })
+    // Slow and idle clients: the head must arrive within the request timeout
+    // (at most 5 s; the body is bounded by `timeout::body_deadline`), an idle
+    // keep-alive connection closes after 5 s, and a client that does not take
+    // its last bytes is dropped after 2 s.
+    .client_request_timeout(request_timeout.min(Duration::from_secs(5)))
+    .keep_alive(Duration::from_secs(5))
+    .client_disconnect_timeout(Duration::from_secs(2))
+    .listen(listener)
+    .map_err(|e| e.to_string())?;
+    if let Some(n) = workers {
+        server = server.workers(n);
+    }
+    Ok(server.run())
 }
 
 /// The documented paths and their methods, to tell 405 from 404.

@@ -65,16 +65,13 @@ impl Config {
         let bind = bind_raw.parse().map_err(|e| {
             format!("GUILD_BIND={bind_raw:?} is not an address like 127.0.0.1:8080: {e}")
         })?;
-        let pool_size = match get("GUILD_DB_POOL_SIZE") {
-            None => 10,
-            Some(v) => v
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=200).contains(n))
-                .ok_or_else(|| {
-                    format!("GUILD_DB_POOL_SIZE={v:?} must be a number from 1 to 200")
-                })?,
-        };
+        let pool_size = number(
+            &get,
+            "GUILD_DB_POOL_SIZE",
+            1..=200,
+            "a number from 1 to 200",
+        )?
+        .unwrap_or(10);
         let time_zone = match get("GUILD_TIME_ZONE") {
             None => guild_domain::clock::DEFAULT_TIME_ZONE,
             Some(v) => v
@@ -86,48 +83,28 @@ impl Config {
             Some(v) if v.len() >= 32 => JwtSecret::new(v.into_bytes()),
             Some(_) => return Err("GUILD_JWT_SECRET must be at least 32 characters".to_owned()),
         };
-        let workers = match get("GUILD_WORKERS") {
-            None => None,
-            Some(v) => Some(
-                v.parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=256).contains(n))
-                    .ok_or_else(|| format!("GUILD_WORKERS={v:?} must be a number from 1 to 256"))?,
-            ),
-        };
-        let ce_grace_days = match get("GUILD_CE_GRACE_DAYS") {
-            None => guild_domain::certificate::DEFAULT_CE_GRACE_DAYS,
-            Some(v) => v
-                .parse::<u32>()
-                .ok()
-                .filter(|n| *n <= 3650)
-                .ok_or_else(|| {
-                    format!("GUILD_CE_GRACE_DAYS={v:?} must be a number from 0 to 3650")
-                })?,
-        };
-        let card_fee_fen = match get("GUILD_CARD_FEE_FEN") {
-            None => DEFAULT_CARD_FEE_FEN,
-            Some(v) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (0..=100_000_000).contains(n))
-                .ok_or_else(|| {
-                    format!(
-                        "GUILD_CARD_FEE_FEN={v:?} must be a whole number of fen from 0 to 100000000"
-                    )
-                })?,
-        };
-        let request_timeout = match get("GUILD_REQUEST_TIMEOUT_SECS") {
-            None => DEFAULT_REQUEST_TIMEOUT,
-            Some(v) => v
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (1..=3600).contains(n))
-                .map(std::time::Duration::from_secs)
-                .ok_or_else(|| {
-                    format!("GUILD_REQUEST_TIMEOUT_SECS={v:?} must be a number from 1 to 3600")
-                })?,
-        };
+        let workers = number(&get, "GUILD_WORKERS", 1..=256, "a number from 1 to 256")?;
+        let ce_grace_days = number(
+            &get,
+            "GUILD_CE_GRACE_DAYS",
+            0..=3650,
+            "a number from 0 to 3650",
+        )?
+        .unwrap_or(guild_domain::certificate::DEFAULT_CE_GRACE_DAYS);
+        let card_fee_fen = number(
+            &get,
+            "GUILD_CARD_FEE_FEN",
+            0..=100_000_000,
+            "a whole number of fen from 0 to 100000000",
+        )?
+        .unwrap_or(DEFAULT_CARD_FEE_FEN);
+        let request_timeout = number(
+            &get,
+            "GUILD_REQUEST_TIMEOUT_SECS",
+            1..=3600,
+            "a number from 1 to 3600",
+        )?
+        .map_or(DEFAULT_REQUEST_TIMEOUT, std::time::Duration::from_secs);
         let public_base_url = get("GUILD_PUBLIC_BASE_URL")
             .unwrap_or_else(|| format!("http://{bind}"))
             .trim_end_matches('/')
@@ -147,6 +124,27 @@ impl Config {
             request_timeout,
         })
     }
+}
+
+/// The number in variable `name`, if set: it must parse and lie in `range`,
+/// otherwise the error says it must be `what`.
+fn number<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    range: std::ops::RangeInclusive<T>,
+    what: &str,
+) -> Result<Option<T>, String>
+where
+    T: std::str::FromStr + PartialOrd,
+{
+    get(name)
+        .map(|v| {
+            v.parse::<T>()
+                .ok()
+                .filter(|n| range.contains(n))
+                .ok_or_else(|| format!("{name}={v:?} must be {what}"))
+        })
+        .transpose()
 }
 
 #[cfg(test)]

@@ -10,8 +10,7 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpResponse, web};
-use chrono::Duration;
-use guild_store::idempotency::{self, IdempotencyRow, StoredAnswer};
+use guild_app::idempotency::{self as app_idempotency, Claim, KeyedRequest, Replay};
 use sha2::{Digest, Sha256};
 
 use crate::auth::AuthUser;
@@ -25,8 +24,6 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 /// Set on a replayed answer.
 pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
-/// How long a key is remembered.
-const IDEMPOTENCY_TTL_HOURS: i64 = 24;
 /// The longest client-chosen request id kept.
 const REQUEST_ID_MAX_LEN: usize = 64;
 /// The target of the one log line written per request.
@@ -297,43 +294,17 @@ pub async fn idempotency(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let key = req.headers().get(&IDEMPOTENCY_KEY).cloned();
     let (Some(key), true) = (key, req.method() == Method::POST) else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
+        return pass(req, next).await;
     };
-    let key = match key.to_str() {
-        Ok(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => {
-            k.to_owned()
-        }
-        _ => {
-            let err = ApiError::http(
-                ErrorCode::InvalidHeader,
-                "Idempotency-Key must be 1 to 255 visible ASCII characters",
-            );
-            return Ok(req.error_response(err));
-        }
+    let key = match idempotency_key(&key) {
+        Ok(key) => key,
+        Err(err) => return Ok(req.error_response(err)),
     };
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
+        return pass(req, next).await;
     };
-    let scope = if req.headers().contains_key(header::AUTHORIZATION) {
-        // The extractor remembers the caller in the request, so the handler
-        // does not load the account a second time.
-        match AuthUser::from_request(req.request(), &mut Payload::None).await {
-            Ok(user) => user.id,
-            Err(_) => {
-                return next
-                    .call(req)
-                    .await
-                    .map(ServiceResponse::map_into_boxed_body);
-            }
-        }
-    } else {
-        "anonymous".to_owned()
+    let Some(scope) = key_scope(&req).await else {
+        return pass(req, next).await;
     };
     // Buffered up to the largest body any endpoint accepts; the endpoint's own
     // extractor then applies its limit to the replayed payload.
@@ -342,8 +313,65 @@ pub async fn idempotency(
         Err(err) => return Ok(req.error_response(err)),
     };
     req.set_payload(actix_web::dev::Payload::from(body.clone()));
-
+    let keyed = keyed_request(&req, scope, key, &body);
     let now = state.clock.now();
+    let claimed = state
+        .run(move |s| Ok(s.store.write(|c| app_idempotency::claim(c, now, keyed))?))
+        .await;
+    let id = match claimed {
+        Ok(Claim::Claimed(id)) => id,
+        Ok(earlier) => return Ok(answer_earlier(req, earlier)),
+        Err(err) => return Ok(req.error_response(err)),
+    };
+    match pass(req, next).await {
+        Ok(res) => Ok(remember(&state, id, res).await),
+        Err(err) => {
+            let _ = forget(&state, id).await;
+            Err(err)
+        }
+    }
+}
+
+/// Calls the next service without idempotency.
+async fn pass(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_boxed_body)
+}
+
+/// The key of the header: 1 to 255 visible ASCII characters.
+fn idempotency_key(value: &HeaderValue) -> Result<String, ApiError> {
+    match value.to_str() {
+        Ok(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(k.to_owned())
+        }
+        _ => Err(ApiError::http(
+            ErrorCode::InvalidHeader,
+            "Idempotency-Key must be 1 to 255 visible ASCII characters",
+        )),
+    }
+}
+
+/// Whose keys the request's key is among: the authenticated caller's, or
+/// `anonymous` without `Authorization`; `None` when the token does not
+/// authenticate (the request then goes on without the key).
+async fn key_scope(req: &ServiceRequest) -> Option<String> {
+    if !req.headers().contains_key(header::AUTHORIZATION) {
+        return Some("anonymous".to_owned());
+    }
+    // The extractor remembers the caller in the request, so the handler
+    // does not load the account a second time.
+    AuthUser::from_request(req.request(), &mut Payload::None)
+        .await
+        .ok()
+        .map(|user| user.id)
+}
+
+/// The request as the key remembers it: method, path and body fingerprint.
+fn keyed_request(req: &ServiceRequest, scope: String, key: String, body: &[u8]) -> KeyedRequest {
     let path = req
         .uri()
         .path_and_query()
@@ -353,89 +381,56 @@ pub async fn idempotency(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(is_json_media_type);
-    let row = IdempotencyRow {
-        id: uuid::Uuid::now_v7().to_string(),
+    KeyedRequest {
         scope,
-        idempotency_key: key,
+        key,
         method: req.method().to_string(),
-        request_hash: request_fingerprint(req.method().as_str(), &path, &body, is_json),
+        request_hash: request_fingerprint(req.method().as_str(), &path, body, is_json),
         path,
-        status_code: None,
-        response_body: None,
-        content_type: None,
-        created_at: now.naive_utc(),
-        completed_at: None,
-        location: None,
-        etag: None,
-    };
-    let claim_row = row.clone();
-    let existing = match state
-        .run(move |s| {
-            s.store.write(|c| {
-                let found = idempotency::claim(c, &claim_row)?;
-                match found {
-                    Some(old)
-                        if old.created_at
-                            < (now - Duration::hours(IDEMPOTENCY_TTL_HOURS)).naive_utc() =>
-                    {
-                        idempotency::release(c, &old.id)?;
-                        Ok(idempotency::claim(c, &claim_row)?)
-                    }
-                    other => Ok(other),
-                }
-            })
-        })
-        .await
-    {
-        Ok(existing) => existing,
-        Err(err) => return Ok(req.error_response(err)),
-    };
-    if let Some(old) = existing {
-        if old.request_hash != row.request_hash {
-            return Ok(req.error_response(ApiError::http(
+    }
+}
+
+/// The answer to a request whose key was used before: a refusal, or the
+/// stored answer replayed.
+fn answer_earlier(req: ServiceRequest, earlier: Claim) -> ServiceResponse<BoxBody> {
+    let replay = match earlier {
+        Claim::Answered(replay) => replay,
+        Claim::Reused => {
+            return req.error_response(ApiError::http(
                 ErrorCode::IdempotencyKeyReused,
                 "this Idempotency-Key was already used for a different request",
-            )));
+            ));
         }
-        let (Some(status), Some(body)) = (old.status_code, old.response_body) else {
-            return Ok(req.error_response(ApiError::http(
+        Claim::Claimed(_) | Claim::InProgress => {
+            return req.error_response(ApiError::http(
                 ErrorCode::IdempotencyInProgress,
                 "a request with this Idempotency-Key is still being processed; retry shortly",
-            )));
-        };
-        let status = u16::try_from(status)
-            .ok()
-            .and_then(|s| StatusCode::from_u16(s).ok())
-            .unwrap_or(StatusCode::OK);
-        let mut replay = HttpResponse::build(status);
-        replay.insert_header((IDEMPOTENT_REPLAYED, "true"));
-        let stored_headers = [
-            (header::CONTENT_TYPE, old.content_type),
-            (header::LOCATION, old.location),
-            (header::ETAG, old.etag),
-        ];
-        for (name, value) in stored_headers {
-            if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
-                replay.insert_header((name, v));
-            }
-        }
-        return Ok(req.into_response(replay.body(body)));
-    }
-
-    let res = next
-        .call(req)
-        .await
-        .map(ServiceResponse::map_into_boxed_body);
-    let res = match res {
-        Ok(res) => res,
-        Err(err) => {
-            let id = row.id.clone();
-            let _ = state
-                .run(move |s| s.store.write(|c| Ok(idempotency::release(c, &id)?)))
-                .await;
-            return Err(err);
+            ));
         }
     };
+    let status = StatusCode::from_u16(replay.status).unwrap_or(StatusCode::OK);
+    let mut answer = HttpResponse::build(status);
+    answer.insert_header((IDEMPOTENT_REPLAYED, "true"));
+    let stored_headers = [
+        (header::CONTENT_TYPE, replay.content_type),
+        (header::LOCATION, replay.location),
+        (header::ETAG, replay.etag),
+    ];
+    for (name, value) in stored_headers {
+        if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            answer.insert_header((name, v));
+        }
+    }
+    req.into_response(answer.body(replay.body))
+}
+
+/// Keeps the answer `res` under claim `id` when a retry would get the same
+/// answer, otherwise lets the key go; returns `res` unchanged.
+async fn remember(
+    state: &AppState,
+    id: String,
+    res: ServiceResponse<BoxBody>,
+) -> ServiceResponse<BoxBody> {
     let status = res.status();
     let header_text = |name: header::HeaderName| {
         res.headers()
@@ -450,26 +445,21 @@ pub async fn idempotency(
     let (http_req, response) = res.into_parts();
     let (head, body) = response.into_parts();
     let bytes = to_bytes(body).await.unwrap_or_default();
-    let id = row.id.clone();
-    let text = String::from_utf8_lossy(&bytes).into_owned();
     let stored = if no_store || !replayable(status) {
-        state
-            .run(move |s| s.store.write(|c| Ok(idempotency::release(c, &id)?)))
-            .await
+        forget(state, id).await
     } else {
-        let at = state.clock.now().naive_utc();
+        let answer = Replay {
+            status: status.as_u16(),
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            content_type,
+            location,
+            etag,
+        };
+        let at = state.clock.now();
         state
             .run(move |s| {
-                s.store.write(|c| {
-                    let answer = StoredAnswer {
-                        status_code: i32::from(status.as_u16()),
-                        body: &text,
-                        content_type: content_type.as_deref(),
-                        location: location.as_deref(),
-                        etag: etag.as_deref(),
-                    };
-                    Ok(idempotency::complete(c, &id, answer, at)?)
-                })
+                Ok(s.store
+                    .write(|c| app_idempotency::complete(c, &id, &answer, at))?)
             })
             .await
     };
@@ -477,7 +467,14 @@ pub async fn idempotency(
         tracing::warn!(error = %e, "could not store the idempotent answer");
     }
     let response = head.set_body(BoxBody::new(bytes));
-    Ok(ServiceResponse::new(http_req, response))
+    ServiceResponse::new(http_req, response)
+}
+
+/// Lets claim `id` go, so a retry runs.
+async fn forget(state: &AppState, id: String) -> Result<(), ApiError> {
+    state
+        .run(move |s| Ok(s.store.write(|c| app_idempotency::release(c, &id))?))
+        .await
 }
 
 /// Whether an answer is remembered under its key and replayed. Not those a

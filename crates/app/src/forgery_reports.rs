@@ -170,35 +170,10 @@ pub fn report(
     body: CreateForgeryReport,
 ) -> AppResult<ForgeryReportView> {
     check(&body)?;
+    check_references(conn, &body)?;
     let person_id = body.person_id.map(|p| p.to_string());
     let organisation_id = body.organisation_id.map(|o| o.to_string());
     let certificate_id = body.certificate_id.map(|c| c.to_string());
-    if let Some(p) = &person_id {
-        must_exist(
-            guild_store::people::find(conn, p)?.is_some(),
-            "person_id",
-            "unknown_person",
-            "person",
-        )?;
-    }
-    if let Some(o) = &organisation_id {
-        let found = guild_store::organisations::find(conn, o)?.is_some();
-        must_exist(
-            found,
-            "organisation_id",
-            "unknown_organisation",
-            "organisation",
-        )?;
-    }
-    if let Some(c) = &certificate_id {
-        let found = guild_store::certificates::find(conn, c)?.is_some();
-        must_exist(
-            found,
-            "certificate_id",
-            "unknown_certificate",
-            "certificate",
-        )?;
-    }
     let claimed_number = body
         .claimed_number
         .as_deref()
@@ -247,6 +222,34 @@ pub fn report(
         )?,
     )?;
     Ok(view)
+}
+
+/// The person, organisation and certificate a report names must exist (422
+/// `unknown_person` / `unknown_organisation` / `unknown_certificate`).
+fn check_references(conn: &mut DbConn, body: &CreateForgeryReport) -> AppResult<()> {
+    if let Some(p) = body.person_id {
+        let found = guild_store::people::find(conn, &p.to_string())?.is_some();
+        must_exist(found, "person_id", "unknown_person", "person")?;
+    }
+    if let Some(o) = body.organisation_id {
+        let found = guild_store::organisations::find(conn, &o.to_string())?.is_some();
+        must_exist(
+            found,
+            "organisation_id",
+            "unknown_organisation",
+            "organisation",
+        )?;
+    }
+    if let Some(c) = body.certificate_id {
+        let found = guild_store::certificates::find(conn, &c.to_string())?.is_some();
+        must_exist(
+            found,
+            "certificate_id",
+            "unknown_certificate",
+            "certificate",
+        )?;
+    }
+    Ok(())
 }
 
 /// Lists reports, oldest first, about a person and/or an organisation.

@@ -21,6 +21,7 @@ pub mod enrolments;
 pub mod error;
 pub mod events;
 pub mod forgery_reports;
+pub mod idempotency;
 pub mod ids;
 pub mod inputs;
 pub mod notices;

@@ -322,24 +322,7 @@ impl ProgramSpec {
         let target_categories = self.categories(&mut errors);
         let training_fee = fee("training_fee_fen", self.training_fee_fen, &mut errors);
         let exam_fee = fee("exam_fee_fen", self.exam_fee_fen, &mut errors);
-        let theory = self.theory.map(|t| {
-            pass_mark("exam.theory.pass_mark", t.pass_mark, &mut errors).map(|pass_mark| {
-                TheoryPart {
-                    mode: t.mode,
-                    pass_mark,
-                }
-            })
-        });
-        let practical = self.practical_pass_mark.map(|m| {
-            pass_mark("exam.practical.pass_mark", m, &mut errors)
-                .map(|pass_mark| PracticalPart { pass_mark })
-        });
-        let exam = match (theory, practical) {
-            (Some(None), _) | (_, Some(None)) => None,
-            (t, p) => ExamComponents::new(t.flatten(), p.flatten())
-                .map_err(|e| errors.push(e))
-                .ok(),
-        };
+        let exam = self.exam(&mut errors);
         let certificate_name = text(
             "certificate_name",
             &self.certificate_name,
@@ -347,22 +330,7 @@ impl ProgramSpec {
             128,
             &mut errors,
         );
-        let validity_years = match self.validity_years {
-            None => Some(DEFAULT_VALIDITY_YEARS),
-            Some(y) if (MIN_VALIDITY_YEARS..=MAX_VALIDITY_YEARS).contains(&y) => {
-                u8::try_from(y).ok()
-            }
-            Some(_) => {
-                errors.push(FieldError::new(
-                    "validity_years",
-                    "validity_out_of_range",
-                    format!(
-                        "a certificate is valid for {MIN_VALIDITY_YEARS} to {MAX_VALIDITY_YEARS} years"
-                    ),
-                ));
-                None
-            }
-        };
+        let validity_years = self.validity_years(&mut errors);
         match (
             code,
             name,
@@ -397,6 +365,46 @@ impl ProgramSpec {
                 validity_years,
             }),
             _ => Err(errors),
+        }
+    }
+
+    /// The exam parts: each pass mark checked, and at least one part.
+    fn exam(&self, errors: &mut Vec<FieldError>) -> Option<ExamComponents> {
+        let theory = self.theory.map(|t| {
+            pass_mark("exam.theory.pass_mark", t.pass_mark, errors).map(|pass_mark| TheoryPart {
+                mode: t.mode,
+                pass_mark,
+            })
+        });
+        let practical = self.practical_pass_mark.map(|m| {
+            pass_mark("exam.practical.pass_mark", m, errors)
+                .map(|pass_mark| PracticalPart { pass_mark })
+        });
+        match (theory, practical) {
+            (Some(None), _) | (_, Some(None)) => None,
+            (t, p) => ExamComponents::new(t.flatten(), p.flatten())
+                .map_err(|e| errors.push(e))
+                .ok(),
+        }
+    }
+
+    /// The validity in years (default [`DEFAULT_VALIDITY_YEARS`]).
+    fn validity_years(&self, errors: &mut Vec<FieldError>) -> Option<u8> {
+        match self.validity_years {
+            None => Some(DEFAULT_VALIDITY_YEARS),
+            Some(y) if (MIN_VALIDITY_YEARS..=MAX_VALIDITY_YEARS).contains(&y) => {
+                u8::try_from(y).ok()
+            }
+            Some(_) => {
+                errors.push(FieldError::new(
+                "validity_years",
+                "validity_out_of_range",
+                format!(
+                    "a certificate is valid for {MIN_VALIDITY_YEARS} to {MAX_VALIDITY_YEARS} years"
+                ),
+            ));
+                None
+            }
         }
     }
 

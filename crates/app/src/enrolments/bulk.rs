@@ -174,51 +174,60 @@ pub fn check_file(bytes: &[u8]) -> AppResult<CheckedFile> {
             "the file is empty; the first row names the columns",
         )
     })?;
-    let mut columns: HashMap<&str, usize> = HashMap::new();
-    let mut header_errors = Vec::new();
+    let columns = check_header(&header)?;
+    let data = data_rows(records)?;
+    let mut rows = Vec::with_capacity(data.len());
+    let mut problems = Vec::new();
+    for (row, fields) in data {
+        match check_row(row, &fields, &columns, header.len()) {
+            Ok(person) => rows.push(BulkRow { row, person }),
+            Err(errors) => problems.extend(errors),
+        }
+    }
+    Ok(CheckedFile { rows, problems })
+}
+
+/// The position of each known column in the header row; every column must
+/// be known, none twice, and the required ones present.
+fn check_header(header: &[String]) -> AppResult<HashMap<&'static str, usize>> {
+    let mut columns: HashMap<&'static str, usize> = HashMap::new();
+    let mut errors = Vec::new();
+    let mut problem = |code, message| errors.push(row_problem(1, Some("header"), code, message).1);
     for (i, raw) in header.iter().enumerate() {
         let name = raw.trim().to_ascii_lowercase();
         match BULK_COLUMNS.iter().find(|c| **c == name) {
-            Some(c) if columns.insert(*c, i).is_some() => header_errors.push(
-                row_problem(
-                    1,
-                    Some("header"),
-                    "duplicate_column",
-                    format!("the column {c} appears twice"),
-                )
-                .1,
-            ),
+            Some(c) if columns.insert(*c, i).is_some() => {
+                problem("duplicate_column", format!("the column {c} appears twice"));
+            }
             Some(_) => {}
-            None => header_errors.push(
-                row_problem(
-                    1,
-                    Some("header"),
-                    "unknown_column",
-                    format!(
-                        "unknown column {raw:?}; the columns are {}",
-                        BULK_COLUMNS.join(", ")
-                    ),
-                )
-                .1,
+            None => problem(
+                "unknown_column",
+                format!(
+                    "unknown column {raw:?}; the columns are {}",
+                    BULK_COLUMNS.join(", ")
+                ),
             ),
         }
     }
     for required in ["name", "gender", "id_number"] {
         if !columns.contains_key(required) {
-            header_errors.push(
-                row_problem(
-                    1,
-                    Some("header"),
-                    "missing_column",
-                    format!("the column {required} is required"),
-                )
-                .1,
+            problem(
+                "missing_column",
+                format!("the column {required} is required"),
             );
         }
     }
-    if !header_errors.is_empty() {
-        return Err(AppError::Invalid(header_errors));
+    if errors.is_empty() {
+        Ok(columns)
+    } else {
+        Err(AppError::Invalid(errors))
     }
+}
+
+/// The data rows after the header, numbered as the file counts them (the
+/// header is row 1), blank rows left out: at least one, at most
+/// [`BULK_MAX_ROWS`].
+fn data_rows(records: impl Iterator<Item = Vec<String>>) -> AppResult<Vec<(usize, Vec<String>)>> {
     let data: Vec<(usize, Vec<String>)> = records
         .enumerate()
         .map(|(i, r)| (i + 2, r))
@@ -239,41 +248,42 @@ pub fn check_file(bytes: &[u8]) -> AppResult<CheckedFile> {
             ),
         ));
     }
-    let mut rows = Vec::with_capacity(data.len());
-    let mut problems = Vec::new();
-    for (row, fields) in data {
-        if fields.len() != header.len() {
-            problems.push(row_problem(
-                row,
-                None,
-                "field_count",
-                format!(
-                    "the row has {} fields; the header has {}",
-                    fields.len(),
-                    header.len()
-                ),
-            ));
-            continue;
-        }
-        let cell = |name: &str| columns.get(name).map_or("", |&i| fields[i].as_str());
-        let cells = BulkCells {
-            name: cell("name"),
-            gender: cell("gender"),
-            id_type: cell("id_type"),
-            id_number: cell("id_number"),
-            phone: cell("phone"),
-            category: cell("category"),
-        };
-        match guild_domain::enrolment::parse_bulk_person(cells) {
-            Ok(person) => rows.push(BulkRow { row, person }),
-            Err(errors) => problems.extend(
-                errors
-                    .into_iter()
-                    .map(|e| row_problem(row, Some(&e.field), e.code, e.message)),
+    Ok(data)
+}
+
+/// The person of data row `row`, or its problems.
+fn check_row(
+    row: usize,
+    fields: &[String],
+    columns: &HashMap<&'static str, usize>,
+    width: usize,
+) -> Result<BulkPerson, Vec<(usize, FieldError)>> {
+    if fields.len() != width {
+        return Err(vec![row_problem(
+            row,
+            None,
+            "field_count",
+            format!(
+                "the row has {} fields; the header has {width}",
+                fields.len()
             ),
-        }
+        )]);
     }
-    Ok(CheckedFile { rows, problems })
+    let cell = |name: &str| columns.get(name).map_or("", |&i| fields[i].as_str());
+    let cells = BulkCells {
+        name: cell("name"),
+        gender: cell("gender"),
+        id_type: cell("id_type"),
+        id_number: cell("id_number"),
+        phone: cell("phone"),
+        category: cell("category"),
+    };
+    guild_domain::enrolment::parse_bulk_person(cells).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| row_problem(row, Some(&e.field), e.code, e.message))
+            .collect()
+    })
 }
 
 /// What the database knows of a file's people (PPL-3, ENR-4, ENR-5), loaded
