@@ -7,9 +7,8 @@ use std::time::Duration;
 use actix_web::dev::{ResourceDef, Server};
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
-use guild_domain::Role;
+use guild_app::Store;
 use guild_domain::clock::Clock;
-use guild_store::Store;
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
@@ -22,7 +21,7 @@ use crate::middleware::{idempotency, request_id_and_problems};
 use crate::openapi::ApiDoc;
 use crate::routes;
 use crate::state::{AppState, StorableClock};
-use guild_app::users::{NewUser, insert_new};
+use guild_app::users::{any_account, create_first_admin};
 
 /// The OpenAPI document generated from the handlers (API-7).
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
@@ -128,7 +127,7 @@ fn serve(state: &AppState, listener: TcpListener) -> Result<Server, String> {
     let routes = web::Data::new(KnownRoutes::from_document(&openapi));
     // The public certificate lookups (CRT-2), batched on their own threads.
     let verification = web::Data::new(
-        guild_store::verification::VerificationReader::start(state.store.clone())
+        guild_app::verification::VerificationReader::start(state.store.clone())
             .map_err(|e| e.to_string())?,
     );
     let workers = state.config.workers;
@@ -250,7 +249,7 @@ async fn unmatched(req: HttpRequest, routes: web::Data<KnownRoutes>) -> HttpResp
 /// find it. Should one still collide, finding `admin` afterwards is success.
 fn bootstrap_admin(state: &AppState) -> Result<(), ApiError> {
     // Read first: a database that has accounts needs no write (nor a lock).
-    if state.store.read(guild_store::users::count)? > 0 {
+    if state.store.read(any_account)? {
         return Ok(());
     }
     let now = state.clock.now();
@@ -272,24 +271,9 @@ fn bootstrap_admin(state: &AppState) -> Result<(), ApiError> {
     })?;
     // Hashed before the transaction: no lock is held while hashing.
     let hash = hash_password(&password)?;
-    let created = state.store.write_exclusive(|c| {
-        if guild_store::users::count(c)? > 0 {
-            return Ok(false);
-        }
-        insert_new(
-            c,
-            NewUser {
-                username: "admin".to_owned(),
-                display_name: "Administrator".to_owned(),
-                password_hash: hash,
-                role: Role::Admin,
-                organisation_id: None,
-                person_id: None,
-            },
-            now,
-        )?;
-        Ok(true)
-    });
+    let created = state
+        .store
+        .write_exclusive(|c| create_first_admin(c, hash, now));
     match created {
         Ok(true) if generated => println!(
             "Created the first administrator. user: admin  password: {password}  (shown only once)"
@@ -299,8 +283,8 @@ fn bootstrap_admin(state: &AppState) -> Result<(), ApiError> {
         ),
         Ok(false) => {}
         // Another instance got there first after all.
-        Err(_) if state.store.read(guild_store::users::count)? > 0 => {}
-        Err(e) => return Err(e),
+        Err(_) if state.store.read(any_account)? => {}
+        Err(e) => return Err(e.into()),
     }
     Ok(())
 }

@@ -302,7 +302,7 @@ pub struct Paged<T: ToSchema> {
 
 impl<T: ToSchema> Paged<T> {
     /// Maps a store page into API items.
-    pub fn from_page<R>(page: guild_store::Page<R>, f: impl FnMut(R) -> T) -> Self {
+    pub fn from_page<R>(page: guild_app::Page<R>, f: impl FnMut(R) -> T) -> Self {
         Paged {
             items: page.items.into_iter().map(f).collect(),
             next_cursor: page.next_after.as_deref().map(encode_cursor),
@@ -311,7 +311,7 @@ impl<T: ToSchema> Paged<T> {
 
     /// Like [`Paged::from_page`] for fallible mapping.
     pub fn try_from_page<R>(
-        page: guild_store::Page<R>,
+        page: guild_app::Page<R>,
         f: impl FnMut(R) -> ApiResult<T>,
     ) -> ApiResult<Self> {
         Ok(Paged {

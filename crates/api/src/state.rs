@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use actix_web::web;
+use guild_app::Store;
 use guild_domain::clock::Clock;
-use guild_store::Store;
 
 use guild_app::{AppResult, Ctx, DbConn};
 

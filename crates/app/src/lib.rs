@@ -40,7 +40,7 @@ pub mod verification;
 pub use ctx::{Caller, Ctx};
 pub use enrolments::CreateEnrolment;
 pub use error::{AppError, AppResult};
-pub use guild_store::{DbConn, Page};
+pub use guild_store::{DbConn, Page, Store};
 
 /// A validated page request (API-3): the sort key to start after and the page size.
 #[derive(Debug, Clone)]

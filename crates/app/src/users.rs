@@ -192,6 +192,33 @@ pub fn check_account_links(
     Ok(())
 }
 
+/// Whether the database holds any account at all.
+pub fn any_account(conn: &mut DbConn) -> AppResult<bool> {
+    Ok(guild_store::users::count(conn)? > 0)
+}
+
+/// Creates the first administrator (`admin`) with password hash `hash`, unless
+/// an account exists by now (another instance got there first): whether it
+/// was created. Run under the exclusive write lock.
+pub fn create_first_admin(conn: &mut DbConn, hash: String, now: DateTime<Utc>) -> AppResult<bool> {
+    if any_account(conn)? {
+        return Ok(false);
+    }
+    insert_new(
+        conn,
+        NewUser {
+            username: "admin".to_owned(),
+            display_name: "Administrator".to_owned(),
+            password_hash: hash,
+            role: Role::Admin,
+            organisation_id: None,
+            person_id: None,
+        },
+        now,
+    )?;
+    Ok(true)
+}
+
 /// Inserts an active account, answering 409 when the user name is taken.
 pub fn insert_new(conn: &mut DbConn, new: NewUser, now: DateTime<Utc>) -> AppResult<UserRow> {
     if guild_store::users::find_by_username(conn, &new.username)?.is_some() {

@@ -30,7 +30,6 @@ use guild_app::certificate_requests as app;
 use guild_domain::Fen;
 use guild_domain::certificate::{CertificateRequestKind, CertificateRequestStatus};
 use guild_domain::certificate_request::{CertificateRequestAction, DECIDERS, FILERS};
-use guild_store::certificate_requests::RequestFilter;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -91,11 +90,10 @@ pub async fn list(
     user.require(ENROLMENT_READERS)?;
     let q = q.into_inner();
     let page = PageParams::parse(q.limit, q.cursor.as_deref())?;
-    let filter = RequestFilter {
-        status: q.status.map(|v| v.as_str().to_owned()),
-        kind: q.kind.map(|v| v.as_str().to_owned()),
-        certificate_id: q.certificate_id.map(|v| v.to_string()),
-        ..RequestFilter::default()
+    let filter = app::RequestListFilter {
+        status: q.status,
+        kind: q.kind,
+        certificate_id: q.certificate_id,
     };
     let rows = state
         .read(user, move |ctx, c| app::list(ctx, c, filter, page))

@@ -166,15 +166,32 @@ fn decision_notice(
     Ok(Notice::new(Recipients::Users(to), kind, message))
 }
 
+/// What a list of certificate requests is narrowed to.
+#[derive(Debug, Clone, Default)]
+pub struct RequestListFilter {
+    /// Only this status.
+    pub status: Option<CertificateRequestStatus>,
+    /// Only this kind.
+    pub kind: Option<CertificateRequestKind>,
+    /// Only requests about this certificate.
+    pub certificate_id: Option<Uuid>,
+}
+
 /// Certificate requests, oldest first: organisation accounts see their
 /// organisation's (ACC-2), trainees their own certificates', association
 /// staff and the authority all.
 pub fn list(
     ctx: &Ctx,
     conn: &mut DbConn,
-    mut filter: RequestFilter,
+    only: RequestListFilter,
     page: PageRequest,
 ) -> AppResult<Page<CertificateRequestView>> {
+    let mut filter = RequestFilter {
+        status: only.status.map(|v| v.as_str().to_owned()),
+        kind: only.kind.map(|v| v.as_str().to_owned()),
+        certificate_id: only.certificate_id.map(|v| v.to_string()),
+        ..RequestFilter::default()
+    };
     match ctx.caller()?.scope() {
         Scope::All => {}
         Scope::Organisation(o) => filter.only_organisation = Some(o.to_string()),
