@@ -1,5 +1,6 @@
 //! Authentication (ACC-1, ACC-5): password hashing, access tokens, the caller extractor.
 
+pub use guild_domain::roles::{CLASS_RECORD_READERS, ENROLMENT_READERS};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -161,36 +162,6 @@ pub fn sha256_hex(value: &str) -> String {
     let digest = Sha256::digest(value.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
-
-/// Roles that may read enrolment records and what hangs off them (deferrals,
-/// substitutions, refunds): each then sees only those it may (organisations
-/// their own, trainees their own, association staff and the authority all).
-pub const ENROLMENT_READERS: &[Role] = &[
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-    Role::Finance,
-    Role::Leader,
-    Role::Authority,
-    Role::OrgFiller,
-    Role::OrgReviewer,
-    Role::Trainee,
-];
-
-/// [`ENROLMENT_READERS`] plus teachers, for the records of a class's teaching
-/// (attendance, sittings, sanctions); teachers see only their own classes'.
-pub const CLASS_RECORD_READERS: &[Role] = &[
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-    Role::Finance,
-    Role::Leader,
-    Role::Authority,
-    Role::OrgFiller,
-    Role::OrgReviewer,
-    Role::Trainee,
-    Role::Teacher,
-];
 
 /// The authenticated caller, loaded from the database on every request so a
 /// disabled account or a revoked token is refused at once.

@@ -3,11 +3,11 @@
 //! `rejected`. Organisation accounts see only their own (ACC-2).
 
 use chrono::{DateTime, Utc};
-use guild_domain::Role;
 use guild_domain::organisation::{
     CreditCode, OrgAction, OrgKind, OrgStatus, org_transition, validate_org_name,
 };
 use guild_domain::person::validate_phone;
+pub use guild_domain::roles::ORG_MANAGERS;
 use guild_store::DbConn;
 use guild_store::locks::Locked;
 use guild_store::organisations::{OrganisationFilter, OrganisationRow};
@@ -21,9 +21,6 @@ use crate::events::{Event, EventKind, kinds as ev};
 use crate::ids::stored_id;
 use crate::inputs::{check_version, field};
 use crate::{Page, PageRequest};
-
-/// Association roles that register and approve organisations.
-pub const ORG_MANAGERS: &[Role] = &[Role::Admin, Role::TrainingOfficer, Role::TrainingHead];
 
 /// An organisation.
 #[derive(Debug, Clone, Serialize)]
@@ -167,14 +164,14 @@ fn phone(raw: Option<&str>) -> AppResult<Option<String>> {
         .transpose()
 }
 
-/// The event of a change to `after` (the organisation is its own owner).
-fn event(
-    kind: EventKind,
-    before: Option<&OrganisationView>,
-    after: &OrganisationView,
-) -> AppResult<Event> {
-    let id = after.id.to_string();
-    Ok(Event::new(kind, "organisation", &id, before, Some(after))?.in_organisation(Some(&id)))
+impl crate::events::Record for OrganisationView {
+    const ENTITY: &'static str = "organisation";
+    fn entity_id(&self) -> Uuid {
+        self.id
+    }
+    fn organisation(&self) -> Option<Uuid> {
+        Some(self.id)
+    }
 }
 
 /// The organisations the caller may see; organisation users only their own.
@@ -236,7 +233,7 @@ pub fn create(
     guild_store::organisations::insert(conn, &row)
         .or_taken(|| AppError::Exists("the organisation already exists".to_owned()))?;
     let view = OrganisationView::try_from(row)?;
-    ctx.emit(conn, event(ev::ORGANISATION_CREATED, None, &view)?)?;
+    ctx.emit(conn, Event::change(ev::ORGANISATION_CREATED, None, &view)?)?;
     Ok(view)
 }
 
@@ -307,6 +304,6 @@ fn save(
 ) -> AppResult<OrganisationView> {
     guild_store::organisations::update(conn, &mut row, ctx.now.naive_utc())?;
     let after = OrganisationView::try_from(row)?;
-    ctx.emit(conn, event(kind, Some(&before), &after)?)?;
+    ctx.emit(conn, Event::change(kind, Some(&before), &after)?)?;
     Ok(after)
 }

@@ -10,7 +10,8 @@ use guild_domain::program::{
     ExamComponents, PracticalPart, ProgramAction, ProgramSpec, ProgramStatus, TheoryMode,
     TheoryPart, TheorySpec, program_transition,
 };
-use guild_domain::{Fen, Role, TraineeCategory};
+pub use guild_domain::roles::PROGRAM_MANAGERS;
+use guild_domain::{Fen, TraineeCategory};
 use guild_store::DbConn;
 use guild_store::locks::Locked;
 use guild_store::programs::{ProgramFilter, ProgramRow};
@@ -23,9 +24,6 @@ use crate::events::{Event, EventKind, kinds as ev};
 use crate::ids::stored_id;
 use crate::inputs::check_version;
 use crate::{Page, PageRequest};
-
-/// Association roles that define programs and change them (PRG-1).
-pub const PROGRAM_MANAGERS: &[Role] = &[Role::Admin, Role::TrainingOfficer, Role::TrainingHead];
 
 /// A training program (培训项目, PRG-1).
 #[derive(Debug, Clone, Serialize)]
@@ -382,8 +380,14 @@ fn find(conn: &mut DbConn, id: Uuid) -> AppResult<ProgramRow> {
     guild_store::programs::find(conn, &id.to_string())?.ok_or(AppError::NotFound("program"))
 }
 
-fn event(kind: EventKind, before: Option<&ProgramView>, after: &ProgramView) -> AppResult<Event> {
-    Event::new(kind, "program", after.id, before, Some(after))
+impl crate::events::Record for ProgramView {
+    const ENTITY: &'static str = "program";
+    fn entity_id(&self) -> Uuid {
+        self.id
+    }
+    fn organisation(&self) -> Option<Uuid> {
+        None
+    }
 }
 
 /// Lists programs, oldest first (every authenticated role).
@@ -437,7 +441,7 @@ pub fn create(ctx: &Ctx, conn: &mut DbConn, body: CreateProgram) -> AppResult<Pr
     }
     guild_store::programs::insert(conn, &row).or_taken(code_taken)?;
     let after = ProgramView::try_from(row)?;
-    ctx.emit(conn, event(ev::PROGRAM_CREATED, None, &after)?)?;
+    ctx.emit(conn, Event::change(ev::PROGRAM_CREATED, None, &after)?)?;
     Ok(after)
 }
 
@@ -473,7 +477,7 @@ fn save(
 ) -> AppResult<ProgramView> {
     guild_store::programs::update(conn, &mut row, ctx.now.naive_utc()).or_taken(code_taken)?;
     let after = ProgramView::try_from(row)?;
-    ctx.emit(conn, event(kind, Some(&before), &after)?)?;
+    ctx.emit(conn, Event::change(kind, Some(&before), &after)?)?;
     Ok(after)
 }
 

@@ -34,6 +34,7 @@ pub mod plan;
 pub mod program;
 pub mod refund;
 pub mod role;
+pub mod roles;
 pub mod teacher;
 
 pub use account::{LoginThrottle, UserAction, UserStatus};

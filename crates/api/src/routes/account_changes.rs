@@ -9,6 +9,7 @@ use guild_domain::account::{validate_password, validate_username};
 use guild_domain::organisation::{
     AccountChangeAction, AccountChangeStatus, check_org_account_role,
 };
+use guild_domain::roles::CHANGE_READERS;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -22,15 +23,6 @@ use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
 use crate::state::AppState;
 use guild_app::inputs::Reason;
 use guild_app::organisations::ORG_MANAGERS;
-
-/// Roles that read account change requests.
-const CHANGE_READERS: &[Role] = &[
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-    Role::OrgFiller,
-    Role::OrgReviewer,
-];
 
 /// Filters for the request list.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -17,8 +17,8 @@
 use actix_web::{HttpResponse, get, post, web};
 use guild_app::DbConn;
 use guild_app::attendance::{self as app, ListLeaveRequests};
-use guild_domain::Role;
 use guild_domain::attendance::{LeaveAction, LeaveStatus};
+pub use guild_domain::roles::{CLASS_HEAD_ROLES, LEAVE_FILERS};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -36,26 +36,6 @@ use crate::extract::{PageParams, Paged, RequestContext, etag, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
 use crate::state::AppState;
 use guild_app::inputs::Reason;
-
-/// Roles that may file a leave request (ATT-2); the domain narrows it to the
-/// trainee's own, the organisation's own, or training staff.
-pub const LEAVE_FILERS: &[Role] = &[
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-    Role::OrgFiller,
-    Role::OrgReviewer,
-    Role::Trainee,
-];
-
-/// Roles that may record attendance and decide leave (ATT-1, ATT-2): training
-/// staff, and a teacher who is the class's head.
-pub const CLASS_HEAD_ROLES: &[Role] = &[
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-    Role::Teacher,
-];
 
 /// Filters for the leave request list.
 #[derive(Debug, Deserialize, IntoParams)]

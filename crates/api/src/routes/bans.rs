@@ -6,6 +6,7 @@
 use actix_web::{HttpResponse, get, post, web};
 use guild_app::bans as app;
 use guild_domain::Role;
+use guild_domain::roles::{BAN_READERS, BAN_WRITERS};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -19,19 +20,6 @@ use crate::extract::{PageParams, Paged, RequestContext, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
 use crate::state::AppState;
 use guild_app::inputs::Reason;
-
-/// Roles that read bans: association staff and the authority.
-const BAN_READERS: &[Role] = &[
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-    Role::Finance,
-    Role::Leader,
-    Role::Authority,
-];
-
-/// Roles that impose bans by hand (DSC-4).
-const BAN_WRITERS: &[Role] = &[Role::Admin, Role::TrainingHead];
 
 /// Filters for the ban list.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -7,6 +7,9 @@ use guild_app::ce::compliance as app;
 use guild_domain::Role;
 use guild_domain::ce::SubjectCategory;
 use guild_domain::ce_compliance::{Requirement, check_requirement};
+pub use guild_domain::roles::{
+    COMPLIANCE_READERS, CREDIT_READERS, REQUIREMENT_READERS, REQUIREMENT_WRITERS,
+};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -23,48 +26,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{IfMatch, PageParams, Paged, RequestContext, etag, validate};
 use crate::openapi::{ListErrors, ReadErrors, UpdateErrors};
 use crate::state::AppState;
-
-/// Who reads the requirements: association staff and the authority.
-pub const REQUIREMENT_READERS: &[Role] = &[
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-    Role::Finance,
-    Role::Leader,
-    Role::Authority,
-];
-
-/// Who sets a region's requirement (CED-2): the authority and the admin.
-pub const REQUIREMENT_WRITERS: &[Role] = &[Role::Admin, Role::Authority];
-
-/// Who reads compliance (CED-5): association staff, the authority,
-/// organisations (their staff) and trainees (themselves).
-pub const COMPLIANCE_READERS: &[Role] = &[
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-    Role::Finance,
-    Role::Leader,
-    Role::Authority,
-    Role::OrgFiller,
-    Role::OrgReviewer,
-    Role::Trainee,
-];
-
-/// Who reads credit records (CED-5): the compliance readers and providers
-/// (the credits of their own activities).
-pub const CREDIT_READERS: &[Role] = &[
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-    Role::Finance,
-    Role::Leader,
-    Role::Authority,
-    Role::OrgFiller,
-    Role::OrgReviewer,
-    Role::Trainee,
-    Role::Provider,
-];
 
 /// The longest region name.
 pub const REGION_MAX: usize = 100;

@@ -22,7 +22,8 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use guild_app::ce::statistics as app;
-use guild_domain::{Fen, Role};
+use guild_domain::Fen;
+pub use guild_domain::roles::STATISTICS_READERS;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -35,16 +36,6 @@ use crate::auth::AuthUser;
 use crate::error::ApiResult;
 use crate::openapi::ListErrors;
 use crate::state::AppState;
-
-/// Who reads CE statistics (CED-6): the authority and association staff.
-pub const STATISTICS_READERS: &[Role] = &[
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-    Role::Finance,
-    Role::Leader,
-    Role::Authority,
-];
 
 /// The answer's format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]

@@ -32,8 +32,8 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::NaiveDate;
 use guild_app::certificates as app;
-use guild_domain::Role;
 use guild_domain::certificate::CertificateStatus;
+pub use guild_domain::roles::{CERTIFICATE_ISSUERS, CERTIFICATE_READERS};
 use guild_store::DbConn;
 use guild_store::certificates::CertificateRow;
 use serde::Deserialize;
@@ -47,18 +47,11 @@ pub use guild_app::certificates::{
     new_verification_code, verify_url,
 };
 
-use crate::auth::{AuthUser, ENROLMENT_READERS};
+use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::{IfMatch, PageParams, Paged, RequestContext, etag, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
 use crate::state::AppState;
-
-/// Who issues certificates and records continuing education: training staff.
-pub const CERTIFICATE_ISSUERS: &[Role] = &[Role::Admin, Role::TrainingOfficer, Role::TrainingHead];
-
-/// Who may read certificates at all; each then sees only those it may
-/// ([`guild_app::certificates::may_see`]).
-pub const CERTIFICATE_READERS: &[Role] = ENROLMENT_READERS;
 
 /// The longest reminder window `expiring_within_days` accepts (10 years).
 pub const MAX_EXPIRING_WITHIN_DAYS: u32 = 3660;

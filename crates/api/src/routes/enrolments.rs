@@ -7,6 +7,8 @@ use actix_web::{HttpResponse, get, post, web};
 use guild_app::enrolments::{self as app, ListEnrolments};
 use guild_domain::Role;
 use guild_domain::enrolment::{EnrolmentAction, EnrolmentStatus, action_roles};
+use guild_domain::roles::ENROLMENT_CREATORS;
+pub use guild_domain::roles::TRAINING_STAFF;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -23,20 +25,6 @@ use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
 use crate::routes::{enrolments_bulk, enrolments_ledger};
 use crate::state::AppState;
 use guild_app::inputs::Reason;
-
-/// Training staff: confirm enrolments, send class notices (ENR-1).
-pub const TRAINING_STAFF: &[Role] = &[Role::Admin, Role::TrainingOfficer, Role::TrainingHead];
-
-/// Roles that may create enrolments: organisation accounts for their own
-/// organisation's people, trainees for themselves, training staff on behalf.
-const ENROLMENT_CREATORS: &[Role] = &[
-    Role::OrgFiller,
-    Role::OrgReviewer,
-    Role::Trainee,
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-];
 
 /// Filters for the enrolment list.
 #[derive(Debug, Deserialize, IntoParams)]

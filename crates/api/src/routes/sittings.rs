@@ -23,8 +23,8 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use guild_app::sittings as app;
-use guild_domain::Role;
 use guild_domain::class::{parse_session_time, validate_place};
+pub use guild_domain::roles::{RESULT_ENTERERS, SITTING_MANAGERS};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -40,17 +40,6 @@ use crate::error::{ApiResult, ErrorCode, FieldProblem, Problem, problem_response
 use crate::extract::{PageParams, Paged, RequestContext, etag, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors};
 use crate::state::AppState;
-
-/// Training staff: schedule sittings, register trainees, publish results.
-pub const SITTING_MANAGERS: &[Role] = &[Role::Admin, Role::TrainingOfficer, Role::TrainingHead];
-
-/// Who enters results (EXM-5): training staff, and the class's head and teachers.
-pub const RESULT_ENTERERS: &[Role] = &[
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-    Role::Teacher,
-];
 
 /// Filters for the sitting list.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -12,6 +12,7 @@
 use actix_web::{HttpResponse, get, post, web};
 use guild_app::teachers as app;
 use guild_domain::Role;
+pub use guild_domain::roles::APPOINTERS;
 use guild_domain::teacher::AppointmentStatus;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -38,9 +39,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get)
         .service(dismiss);
 }
-
-/// Roles that appoint and dismiss teachers.
-pub const APPOINTERS: &[Role] = &[Role::Admin, Role::TrainingHead];
 
 /// Association staff and the (read-only) authority read terms and appointments.
 fn require_reader(user: &AuthUser) -> ApiResult<()> {

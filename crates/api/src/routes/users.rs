@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use guild_app::users as app;
 use guild_domain::Role;
 use guild_domain::account::{UserAction, UserStatus, validate_password, validate_username};
+use guild_domain::roles::USER_READERS;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -40,9 +41,6 @@ pub struct UserQuery {
     /// Only accounts in this status.
     pub status: Option<UserStatus>,
 }
-
-/// Roles that read accounts.
-const USER_READERS: &[Role] = &[Role::Admin, Role::OrgFiller, Role::OrgReviewer];
 
 /// List accounts: all for the administrator, the own organisation's for organisation users.
 #[utoipa::path(

@@ -4,7 +4,9 @@
 //! the route files need not import each other.
 
 use chrono::Datelike;
-use guild_domain::Role;
+pub use guild_domain::roles::{
+    ACTIVITY_RECORDERS, PROVIDER_APPLICANTS, PROVIDER_DECIDERS, PROVIDER_READERS,
+};
 
 use crate::ctx::Ctx;
 use crate::error::{AppError, AppResult};
@@ -14,30 +16,6 @@ pub mod compliance;
 pub mod credits;
 pub mod providers;
 pub mod statistics;
-
-/// Who records activities: providers, and employers for their own staff.
-pub const ACTIVITY_RECORDERS: &[Role] = &[Role::Provider, Role::OrgFiller, Role::OrgReviewer];
-
-/// Who reads providers: association staff and the authority all of them,
-/// organisation and provider accounts their own organisation's (ACC-2).
-pub const PROVIDER_READERS: &[Role] = &[
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-    Role::Finance,
-    Role::Leader,
-    Role::Authority,
-    Role::Provider,
-    Role::OrgFiller,
-    Role::OrgReviewer,
-];
-
-/// Who applies for and maintains an organisation's provider record: its
-/// provider accounts and its reviewer (the organisation's responsible person).
-pub const PROVIDER_APPLICANTS: &[Role] = &[Role::Provider, Role::OrgReviewer];
-
-/// Who decides on providers (CED-4).
-pub const PROVIDER_DECIDERS: &[Role] = &[Role::Authority];
 
 /// The earliest year the register answers for.
 pub const YEAR_MIN: i32 = 1990;

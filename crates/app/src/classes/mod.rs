@@ -19,7 +19,6 @@ pub use records::{
 };
 
 use chrono::Datelike;
-use guild_domain::Role;
 use guild_domain::access::Scope;
 use guild_domain::class::{
     ChecklistState, ClassAction, ClassStatus, DEFAULT_CHECKLIST, check_capacity, check_class_dates,
@@ -28,6 +27,7 @@ use guild_domain::class::{
 };
 use guild_domain::error::FieldError;
 use guild_domain::program::{ProgramStatus, program_is_offered};
+pub use guild_domain::roles::CLASS_MANAGERS;
 use guild_store::DbConn;
 use guild_store::classes::{ChecklistItemRow, ClassFilter, ClassRow, ClassTeacherRow};
 use uuid::Uuid;
@@ -43,10 +43,6 @@ use staffing::{
     Schedule, Staffing, check_session_teachers, check_teachers_appointed, dedup_ids,
     parse_sessions, session_rows, stored_schedule, validation,
 };
-
-/// Roles that schedule classes, move them through their states and work
-/// through the checklist (SPEC §1: training staff).
-pub const CLASS_MANAGERS: &[Role] = &[Role::Admin, Role::TrainingOfficer, Role::TrainingHead];
 
 /// The filters of the class list.
 #[derive(Debug, Clone, Default)]

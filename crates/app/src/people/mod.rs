@@ -7,7 +7,8 @@ pub use records::{CreatePerson, PersonView, UpdatePerson};
 
 use guild_domain::access::{self, Owner, Scope};
 use guild_domain::person::{normalize_id_number, validate_person_name, validate_phone};
-use guild_domain::{FieldError, IdType, Refusal, Role, TraineeCategory};
+pub use guild_domain::roles::PEOPLE_WRITERS;
+use guild_domain::{FieldError, IdType, Refusal, TraineeCategory};
 use guild_store::DbConn;
 use guild_store::locks::Locked;
 use guild_store::people::{PersonFilter, PersonRow};
@@ -19,15 +20,6 @@ use crate::events::{Event, EventKind, kinds as ev};
 use crate::ids::fact;
 use crate::inputs::{check_version, field};
 use crate::{Page, PageRequest};
-
-/// Roles that enter and edit people.
-pub const PEOPLE_WRITERS: &[Role] = &[
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-    Role::OrgFiller,
-    Role::OrgReviewer,
-];
 
 /// The filters of the people list, parsed by the caller (an `id_number` is
 /// already normalised for its `id_type`).
