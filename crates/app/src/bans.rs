@@ -17,7 +17,7 @@ use validator::Validate;
 use crate::ctx::Ctx;
 use crate::enrolments::ban_of;
 use crate::error::{AppError, AppResult};
-use crate::events::{Event, EventKind, kinds as ev};
+use crate::events::{Event, kinds as ev};
 use crate::ids::stored_id;
 use crate::{Page, PageRequest};
 
@@ -119,8 +119,14 @@ fn find(conn: &mut DbConn, id: &str) -> AppResult<BanRow> {
     guild_store::bans::find(conn, id)?.ok_or(AppError::NotFound("ban"))
 }
 
-fn event(kind: EventKind, before: Option<&BanView>, after: &BanView) -> AppResult<Event> {
-    Event::new(kind, "ban", after.id, before, Some(after))
+impl crate::events::Record for BanView {
+    const ENTITY: &'static str = "ban";
+    fn entity_id(&self) -> Uuid {
+        self.id
+    }
+    fn organisation(&self) -> Option<Uuid> {
+        None
+    }
 }
 
 /// Lists bans, oldest first: a person's, and those in force today (`active`
@@ -182,7 +188,7 @@ pub fn create(ctx: &Ctx, conn: &mut DbConn, body: CreateBan) -> AppResult<BanVie
     };
     guild_store::bans::insert(conn, &row)?;
     let view = BanView::of(row, ctx.today())?;
-    ctx.emit(conn, event(ev::BAN_CREATED, None, &view)?)?;
+    ctx.emit(conn, Event::change(ev::BAN_CREATED, None, &view)?)?;
     Ok(view)
 }
 
@@ -198,6 +204,9 @@ pub fn withdraw(ctx: &Ctx, conn: &mut DbConn, id: Uuid, reason: String) -> AppRe
         return Err(AppError::Stale);
     }
     let after = BanView::of(find(conn, &id)?, today)?;
-    ctx.emit(conn, event(ev::BAN_WITHDRAWN, Some(&before), &after)?)?;
+    ctx.emit(
+        conn,
+        Event::change(ev::BAN_WITHDRAWN, Some(&before), &after)?,
+    )?;
     Ok(after)
 }

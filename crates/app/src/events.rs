@@ -277,6 +277,15 @@ impl Event {
         })
     }
 
+    /// The change of `record` from `before` to `after`: entity type, id and
+    /// organisation come from the record itself ([`Record`]).
+    pub fn change<R: Record>(kind: EventKind, before: Option<&R>, after: &R) -> AppResult<Event> {
+        Ok(
+            Event::new(kind, R::ENTITY, after.entity_id(), before, Some(after))?
+                .in_organisation(after.organisation()),
+        )
+    }
+
     /// The organisation the entity belongs to.
     pub fn in_organisation(mut self, organisation_id: Option<impl ToString>) -> Self {
         self.organisation_id = organisation_id.map(|o| o.to_string());
@@ -288,6 +297,17 @@ impl Event {
         self.notices.push(notice);
         self
     }
+}
+
+/// A record the API returns, as the subject of events: which entity it is
+/// and which organisation may read its events (ACC-2, API-8).
+pub trait Record: Serialize {
+    /// The entity type, e.g. `refund`.
+    const ENTITY: &'static str;
+    /// The entity's id.
+    fn entity_id(&self) -> Uuid;
+    /// The organisation the entity belongs to, if any.
+    fn organisation(&self) -> Option<Uuid>;
 }
 
 fn snapshot<T: Serialize + ?Sized>(value: &T) -> AppResult<Value> {

@@ -35,7 +35,7 @@ use validator::Validate;
 use crate::ce::providers::recording_provider;
 use crate::ctx::{Caller, Ctx};
 use crate::error::{AppError, AppResult, stored};
-use crate::events::{Event, EventKind, kinds};
+use crate::events::{Event, kinds};
 use crate::ids::{stored_id, stored_opt};
 use crate::{Page, PageRequest};
 
@@ -239,11 +239,14 @@ pub fn visible(conn: &mut DbConn, caller: &Caller, id: &str) -> AppResult<CeActi
         .ok_or(AppError::NotFound("activity"))
 }
 
-fn event(kind: EventKind, before: Option<&ActivityView>, after: &ActivityView) -> AppResult<Event> {
-    Ok(
-        Event::new(kind, "ce_activity", after.id, before, Some(after))?
-            .in_organisation(Some(after.organisation_id)),
-    )
+impl crate::events::Record for ActivityView {
+    const ENTITY: &'static str = "ce_activity";
+    fn entity_id(&self) -> Uuid {
+        self.id
+    }
+    fn organisation(&self) -> Option<Uuid> {
+        Some(self.organisation_id)
+    }
 }
 
 /// Who records an activity: the caller's accredited provider (CED-4), or its
@@ -326,7 +329,10 @@ pub fn create(ctx: &Ctx, conn: &mut DbConn, body: CreateActivity) -> AppResult<A
     };
     guild_store::ce_activities::insert(conn, &row)?;
     let view = ActivityView::try_from(row)?;
-    ctx.emit(conn, event(kinds::CE_ACTIVITY_CREATED, None, &view)?)?;
+    ctx.emit(
+        conn,
+        Event::change(kinds::CE_ACTIVITY_CREATED, None, &view)?,
+    )?;
     Ok(view)
 }
 
@@ -383,6 +389,6 @@ pub fn review(
         ActivityAction::Register => kinds::CE_ACTIVITY_REGISTERED,
         ActivityAction::Reject => kinds::CE_ACTIVITY_REJECTED,
     };
-    ctx.emit(conn, event(kind, Some(&before), &after)?)?;
+    ctx.emit(conn, Event::change(kind, Some(&before), &after)?)?;
     Ok(after)
 }

@@ -371,11 +371,14 @@ fn fee_items_json(items: &[ProviderFeeItem]) -> AppResult<String> {
     serde_json::to_string(&items).map_err(|e| AppError::Internal(e.to_string()))
 }
 
-fn event(kind: EventKind, before: Option<&ProviderView>, after: &ProviderView) -> AppResult<Event> {
-    Ok(
-        Event::new(kind, "ce_provider", after.id, before, Some(after))?
-            .in_organisation(Some(after.organisation_id)),
-    )
+impl crate::events::Record for ProviderView {
+    const ENTITY: &'static str = "ce_provider";
+    fn entity_id(&self) -> Uuid {
+        self.id
+    }
+    fn organisation(&self) -> Option<Uuid> {
+        Some(self.organisation_id)
+    }
 }
 
 fn provider_exists() -> AppError {
@@ -428,7 +431,10 @@ pub fn create(ctx: &Ctx, conn: &mut DbConn, body: CreateProvider) -> AppResult<P
     };
     guild_store::ce_providers::insert(conn, &row).or_taken(provider_exists)?;
     let view = ProviderView::try_from(row)?;
-    ctx.emit(conn, event(kinds::CE_PROVIDER_APPLIED, None, &view)?)?;
+    ctx.emit(
+        conn,
+        Event::change(kinds::CE_PROVIDER_APPLIED, None, &view)?,
+    )?;
     Ok(view)
 }
 
@@ -500,7 +506,7 @@ pub fn update(
     let after = ProviderView::try_from(row)?;
     ctx.emit(
         conn,
-        event(kinds::CE_PROVIDER_UPDATED, Some(&before), &after)?,
+        Event::change(kinds::CE_PROVIDER_UPDATED, Some(&before), &after)?,
     )?;
     Ok(after)
 }
@@ -542,7 +548,10 @@ pub fn decide(
     row.decided_at = Some(at);
     guild_store::ce_providers::update(conn, &mut row, at)?;
     let after = ProviderView::try_from(row)?;
-    ctx.emit(conn, event(decision_kind(action), Some(&before), &after)?)?;
+    ctx.emit(
+        conn,
+        Event::change(decision_kind(action), Some(&before), &after)?,
+    )?;
     Ok(after)
 }
 

@@ -23,8 +23,8 @@ use crate::events::{Event, EventKind, kinds as ev};
 
 use super::records::CertificateSnapshot;
 use super::{
-    CertificateRequestView, RequestSettings, check_employer, decision_notice, event, kinds,
-    replaced_kind, status_today, visible,
+    CertificateRequestView, RequestSettings, check_employer, decision_notice, kinds, replaced_kind,
+    status_today, visible,
 };
 
 /// The event of a certificate a request issued, superseded or revoked, with
@@ -292,7 +292,7 @@ pub fn approve(
     let after = CertificateRequestView::of(row, old.number, old.holder_name)?;
     ctx.emit(
         conn,
-        event(ev::CERTIFICATE_REQUEST_APPROVED, Some(&before), &after)?.notify(notice),
+        Event::change(ev::CERTIFICATE_REQUEST_APPROVED, Some(&before), &after)?.notify(notice),
     )?;
     Ok(after)
 }

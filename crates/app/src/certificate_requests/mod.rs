@@ -96,15 +96,14 @@ fn view_of(conn: &mut DbConn, row: CertificateRequestRow) -> AppResult<Certifica
     CertificateRequestView::of(row, cert.number, cert.holder_name)
 }
 
-fn event(
-    kind: EventKind,
-    before: Option<&CertificateRequestView>,
-    after: &CertificateRequestView,
-) -> AppResult<Event> {
-    Ok(
-        Event::new(kind, "certificate_request", after.id, before, Some(after))?
-            .in_organisation(after.organisation_id),
-    )
+impl crate::events::Record for CertificateRequestView {
+    const ENTITY: &'static str = "certificate_request";
+    fn entity_id(&self) -> Uuid {
+        self.id
+    }
+    fn organisation(&self) -> Option<Uuid> {
+        self.organisation_id
+    }
 }
 
 /// The certificate's status today (CRT-8).
@@ -311,7 +310,10 @@ pub fn file(
     guild_store::certificate_requests::insert(conn, &row)
         .or_taken(|| request_open(&cert.number, "filed concurrently"))?;
     let view = CertificateRequestView::of(row, cert.number, cert.holder_name)?;
-    ctx.emit(conn, event(ev::CERTIFICATE_REQUEST_FILED, None, &view)?)?;
+    ctx.emit(
+        conn,
+        Event::change(ev::CERTIFICATE_REQUEST_FILED, None, &view)?,
+    )?;
     Ok(view)
 }
 
@@ -374,7 +376,7 @@ pub fn close(
         CertificateRequestAction::Withdraw => ev::CERTIFICATE_REQUEST_WITHDRAWN,
         CertificateRequestAction::Approve => ev::CERTIFICATE_REQUEST_APPROVED,
     };
-    let mut event = event(kind, Some(&before), &after)?;
+    let mut event = Event::change(kind, Some(&before), &after)?;
     if let Some(notice) = notice {
         event = event.notify(notice);
     }

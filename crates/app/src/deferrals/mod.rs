@@ -32,7 +32,7 @@ use uuid::Uuid;
 use crate::ctx::{Caller, Ctx};
 use crate::enrolments::{self, seats::payer};
 use crate::error::{AppError, AppResult, Taken, stored};
-use crate::events::{Event, EventKind, Notice, kinds as ev};
+use crate::events::{Event, Notice, kinds as ev};
 use crate::{Page, PageRequest};
 
 /// Notification kinds written by deferrals.
@@ -64,9 +64,14 @@ fn view_of(
     DeferralView::from_parts(row, &enrolment.class_id, &enrolment.person_id, name)
 }
 
-fn event(kind: EventKind, before: Option<&DeferralView>, after: &DeferralView) -> AppResult<Event> {
-    Ok(Event::new(kind, "deferral", after.id, before, Some(after))?
-        .in_organisation(after.organisation_id))
+impl crate::events::Record for DeferralView {
+    const ENTITY: &'static str = "deferral";
+    fn entity_id(&self) -> Uuid {
+        self.id
+    }
+    fn organisation(&self) -> Option<Uuid> {
+        self.organisation_id
+    }
 }
 
 /// 403 unless the caller may file for (or transfer) this enrolment: its own
@@ -180,7 +185,7 @@ pub fn file(ctx: &Ctx, conn: &mut DbConn, body: CreateDeferral) -> AppResult<Def
     guild_store::deferrals::insert(conn, &row)
         .or_taken(|| AppError::from(deferral_exists("filed concurrently")))?;
     let view = view_of(conn, row, &enrolment)?;
-    ctx.emit(conn, event(ev::DEFERRAL_FILED, None, &view)?)?;
+    ctx.emit(conn, Event::change(ev::DEFERRAL_FILED, None, &view)?)?;
     Ok(view)
 }
 
@@ -241,6 +246,6 @@ pub fn decide(
     );
     notify_about(ctx, conn, &enrolment, notice, text)?;
     let after = view_of(conn, row, &enrolment)?;
-    ctx.emit(conn, event(kind, Some(&before), &after)?)?;
+    ctx.emit(conn, Event::change(kind, Some(&before), &after)?)?;
     Ok(after)
 }

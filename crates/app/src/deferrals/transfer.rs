@@ -1,5 +1,6 @@
 //! The transfer of a deferred trainee to a later class (DEF-2).
 
+use crate::events::Event;
 use guild_domain::deferral::{
     ClassFacts, DeferralAction, check_transfer_seat, check_transfer_target, deferral_transition,
     status_after_transfer, transfer_entries, transfer_notice,
@@ -11,9 +12,7 @@ use guild_store::enrolments::EnrolmentRow;
 use guild_store::locks::Locked;
 use uuid::Uuid;
 
-use super::{
-    TransferOutcome, check_may_file, class_status, event, kinds, notify_about, view_of, visible,
-};
+use super::{TransferOutcome, check_may_file, class_status, kinds, notify_about, view_of, visible};
 use crate::ctx::Ctx;
 use crate::enrolments;
 use crate::error::{AppError, AppResult, stored};
@@ -103,7 +102,7 @@ pub fn transfer(
     let new_view = enrolments::view_of(conn, new_row.clone(), true)?;
     ctx.emit(
         conn,
-        enrolments::event(ev::ENROLMENT_TRANSFERRED_IN, None, &new_view)?,
+        Event::change(ev::ENROLMENT_TRANSFERRED_IN, None, &new_view)?,
     )?;
 
     row.status = next.as_str().to_owned();
@@ -114,7 +113,7 @@ pub fn transfer(
     let after = view_of(conn, row, &old)?;
     ctx.emit(
         conn,
-        event(ev::DEFERRAL_TRANSFERRED, Some(&before), &after)?,
+        Event::change(ev::DEFERRAL_TRANSFERRED, Some(&before), &after)?,
     )?;
     Ok(TransferOutcome {
         deferral: after,

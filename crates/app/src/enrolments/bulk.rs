@@ -26,8 +26,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::ctx::Ctx;
-use crate::enrolments::{EnrolmentView, ban_of, class_of, event};
+use crate::enrolments::{EnrolmentView, ban_of, class_of};
 use crate::error::{AppError, AppResult, Taken, stored};
+use crate::events::Event;
 use crate::events::kinds as ev;
 
 /// The result of a bulk upload.
@@ -479,7 +480,7 @@ fn write(
     };
     for (row, name) in enrolments {
         let view = EnrolmentView::from_row(row, name, None)?;
-        ctx.emit(conn, event(ev::ENROLMENT_CREATED, None, &view)?)?;
+        ctx.emit(conn, Event::change(ev::ENROLMENT_CREATED, None, &view)?)?;
         result.enrolment_ids.push(view.id);
     }
     Ok(result)

@@ -14,11 +14,12 @@ use uuid::Uuid;
 use super::seats::{charge_on_confirmation, release_seat, send_class_notice};
 use super::{
     EnrolmentView, NotifiedCount, WaitingEntry, WaitingList, can_see, check_class_open,
-    check_not_banned_now, class_of, event, kinds, ledger_of, locked, person_name, save, save_and,
+    check_not_banned_now, class_of, kinds, ledger_of, locked, person_name, save, save_and,
     status_of, step, view_of, visible,
 };
 use crate::ctx::{Caller, Ctx};
 use crate::error::{AppError, AppResult, Taken};
+use crate::events::Event;
 use crate::events::{Notice, Recipients, kinds as ev};
 use crate::{CreateEnrolment, Page, PageRequest};
 
@@ -160,7 +161,7 @@ pub fn create(ctx: &Ctx, conn: &mut DbConn, body: CreateEnrolment) -> AppResult<
     let row = new_row(caller, new, ctx.now.naive_utc());
     insert(conn, &row)?;
     let view = EnrolmentView::from_row(row, person.name, Some(Balance::default()))?;
-    ctx.emit(conn, event(ev::ENROLMENT_CREATED, None, &view)?)?;
+    ctx.emit(conn, Event::change(ev::ENROLMENT_CREATED, None, &view)?)?;
     Ok(view)
 }
 

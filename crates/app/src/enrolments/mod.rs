@@ -235,16 +235,14 @@ pub fn view_of(
     EnrolmentView::from_row(row, name, balance)
 }
 
-/// The event of a change of an enrolment.
-pub fn event(
-    kind: EventKind,
-    before: Option<&EnrolmentView>,
-    after: &EnrolmentView,
-) -> AppResult<Event> {
-    Ok(
-        Event::new(kind, "enrolment", after.id, before, Some(after))?
-            .in_organisation(after.organisation_id),
-    )
+impl crate::events::Record for EnrolmentView {
+    const ENTITY: &'static str = "enrolment";
+    fn entity_id(&self) -> Uuid {
+        self.id
+    }
+    fn organisation(&self) -> Option<Uuid> {
+        self.organisation_id
+    }
 }
 
 /// Saves the changed enrolment as the next version (412 when someone changed it
@@ -270,7 +268,7 @@ pub fn save_and(
 ) -> AppResult<EnrolmentView> {
     guild_store::enrolments::update(conn, &mut row, ctx.now.naive_utc())?;
     let after = view_of(conn, row, true)?;
-    ctx.emit(conn, finish(event(kind, Some(before), &after)?))?;
+    ctx.emit(conn, finish(Event::change(kind, Some(before), &after)?))?;
     Ok(after)
 }
 

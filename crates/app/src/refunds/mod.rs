@@ -75,9 +75,14 @@ fn view_of(conn: &mut DbConn, row: RefundRow, enrolment: &EnrolmentRow) -> AppRe
     RefundView::from_parts(row, &enrolment.class_id, &enrolment.person_id, name)
 }
 
-fn event(kind: EventKind, before: Option<&RefundView>, after: &RefundView) -> AppResult<Event> {
-    Ok(Event::new(kind, "refund", after.id, before, Some(after))?
-        .in_organisation(after.organisation_id))
+impl crate::events::Record for RefundView {
+    const ENTITY: &'static str = "refund";
+    fn entity_id(&self) -> Uuid {
+        self.id
+    }
+    fn organisation(&self) -> Option<Uuid> {
+        self.organisation_id
+    }
 }
 
 /// Lists refunds, oldest first, within the caller's scope (ACC-2):
@@ -163,7 +168,7 @@ fn file(
     guild_store::refunds::insert(conn, &row)
         .or_taken(|| AppError::from(refund_in_progress("filed concurrently")))?;
     let view = view_of(conn, row, enrolment)?;
-    ctx.emit(conn, event(kind, None, &view)?)?;
+    ctx.emit(conn, Event::change(kind, None, &view)?)?;
     Ok(view)
 }
 
@@ -400,7 +405,7 @@ pub fn step(
     row.status = next.as_str().to_owned();
     guild_store::refunds::update(conn, &mut row, ctx.now.naive_utc())?;
     let after = view_of(conn, row, &enrolment)?;
-    let mut event = event(step_kind(action), Some(&before), &after)?;
+    let mut event = Event::change(step_kind(action), Some(&before), &after)?;
     if let Some(notice) = notice {
         event = event.notify(notice);
     }

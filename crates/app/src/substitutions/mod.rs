@@ -39,7 +39,7 @@ use uuid::Uuid;
 use crate::ctx::{Caller, Ctx};
 use crate::enrolments;
 use crate::error::{AppError, AppResult, Taken, stored};
-use crate::events::{Event, EventKind, Notice, Recipients, kinds as ev};
+use crate::events::{Event, Notice, Recipients, kinds as ev};
 use crate::ids::fact;
 use crate::{Page, PageRequest};
 
@@ -84,15 +84,14 @@ fn view_of(conn: &mut DbConn, row: SubstitutionRow, class_id: &str) -> AppResult
     SubstitutionView::from_parts(row, class_id, &names)
 }
 
-fn event(
-    kind: EventKind,
-    before: Option<&SubstitutionView>,
-    after: &SubstitutionView,
-) -> AppResult<Event> {
-    Ok(
-        Event::new(kind, "substitution", after.id, before, Some(after))?
-            .in_organisation(after.organisation_id),
-    )
+impl crate::events::Record for SubstitutionView {
+    const ENTITY: &'static str = "substitution";
+    fn entity_id(&self) -> Uuid {
+        self.id
+    }
+    fn organisation(&self) -> Option<Uuid> {
+        self.organisation_id
+    }
 }
 
 fn class_status(class: &ClassRow) -> AppResult<ClassStatus> {
@@ -215,7 +214,7 @@ pub fn file(ctx: &Ctx, conn: &mut DbConn, body: CreateSubstitution) -> AppResult
     guild_store::substitutions::insert(conn, &row)
         .or_taken(|| AppError::from(substitution_exists("filed concurrently")))?;
     let view = view_of(conn, row, &enrolment.class_id)?;
-    ctx.emit(conn, event(ev::SUBSTITUTION_FILED, None, &view)?)?;
+    ctx.emit(conn, Event::change(ev::SUBSTITUTION_FILED, None, &view)?)?;
     Ok(view)
 }
 
@@ -236,7 +235,7 @@ fn move_enrolment(
     let after = enrolments::view_of(conn, enrolment.clone(), true)?;
     ctx.emit(
         conn,
-        enrolments::event(ev::ENROLMENT_SUBSTITUTED, Some(&before), &after)?,
+        Event::change(ev::ENROLMENT_SUBSTITUTED, Some(&before), &after)?,
     )?;
     Ok(enrolment)
 }
@@ -297,7 +296,7 @@ pub fn decide(
     } else {
         ev::SUBSTITUTION_REJECTED
     };
-    ctx.emit(conn, event(kind, Some(&before), &after)?)?;
+    ctx.emit(conn, Event::change(kind, Some(&before), &after)?)?;
     Ok(after)
 }
 
