@@ -222,3 +222,83 @@ pub fn list_public(
     guild_store::sanctions::list_entries(conn, &filter, page.after.as_deref(), page.limit)?
         .try_map(MisconductEntryView::of)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use guild_domain::Role;
+
+    fn caller(role: Role, organisation: Option<u128>, person: Option<u128>) -> Caller {
+        Caller {
+            id: Uuid::from_u128(1).to_string(),
+            role,
+            organisation_id: organisation.map(|o| Uuid::from_u128(o).to_string()),
+            person_id: person.map(|p| Uuid::from_u128(p).to_string()),
+        }
+    }
+
+    fn row(person: u128, organisation: Option<u128>, invigilator: u128) -> SanctionRow {
+        let at = chrono::NaiveDateTime::default();
+        SanctionRow {
+            id: Uuid::from_u128(99).to_string(),
+            sitting_id: Uuid::from_u128(98).to_string(),
+            registration_id: Uuid::from_u128(97).to_string(),
+            person_id: Uuid::from_u128(person).to_string(),
+            organisation_id: organisation.map(|o| Uuid::from_u128(o).to_string()),
+            offence: "cheating".to_owned(),
+            outcome: "warning".to_owned(),
+            rule: "DSC-1".to_owned(),
+            description: String::new(),
+            evidence_reference: String::new(),
+            invigilator_user_id: Uuid::from_u128(invigilator).to_string(),
+            occurred_at: at,
+            ban_id: None,
+            employer_notified_at: None,
+            status: "active".to_owned(),
+            withdrawn_by: None,
+            withdrawn_at: None,
+            withdrawal_reason: None,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn sanctions_are_seen_by_staff_the_employer_the_person_and_the_invigilator_acc_2() {
+        // rule ACC-2: another organisation's, another trainee's, another
+        // teacher's sanction is not seen; providers see none
+        let r = row(10, Some(20), 1);
+        assert!(can_see(&caller(Role::TrainingHead, None, None), &r));
+        assert!(can_see(&caller(Role::OrgReviewer, Some(20), None), &r));
+        assert!(!can_see(&caller(Role::OrgReviewer, Some(21), None), &r));
+        assert!(can_see(&caller(Role::Trainee, None, Some(10)), &r));
+        assert!(!can_see(&caller(Role::Trainee, None, Some(11)), &r));
+        assert!(can_see(&caller(Role::Teacher, None, None), &r));
+        assert!(!can_see(
+            &caller(Role::Teacher, None, None),
+            &row(10, Some(20), 2)
+        ));
+        assert!(!can_see(&caller(Role::Provider, Some(20), None), &r));
+    }
+
+    #[test]
+    fn the_list_filter_confines_each_scope_acc_2() {
+        // rule ACC-2: the list filter matches what can_see admits
+        assert_eq!(
+            scoped_filter(&caller(Role::Admin, None, None)).organisation_id,
+            None
+        );
+        let org = scoped_filter(&caller(Role::OrgFiller, Some(20), None));
+        assert_eq!(org.organisation_id, Some(Uuid::from_u128(20).to_string()));
+        let own = scoped_filter(&caller(Role::Trainee, None, Some(10)));
+        assert_eq!(own.person_id, Some(Uuid::from_u128(10).to_string()));
+        let teacher = scoped_filter(&caller(Role::Teacher, None, None));
+        assert_eq!(
+            teacher.invigilator_user_id,
+            Some(Uuid::from_u128(1).to_string())
+        );
+        let provider = scoped_filter(&caller(Role::Provider, Some(20), None));
+        assert_eq!(provider.person_id, Some(access::no_id()));
+    }
+}
