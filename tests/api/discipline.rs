@@ -322,6 +322,16 @@ backend_tests! {
         }
         let b_filler = app.login("beta.filler", USER_PASSWORD);
         assert!(!Value::Array(app.list_all("/api/v1/notifications", &b_filler)).to_string().contains("misconduct_notice"));
+        // rule API-8: one event per change, in the employer's organisation
+        let events = app.outbox("sanction", &sanction);
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["sanction.created"], "{events:?}");
+        assert_eq!(events[0].organisation_id.as_deref(), Some(e.s.org.id.as_str()));
+        assert!(events[0].payload.contains("serious_misconduct_ban"), "{events:?}");
+        let events = app.outbox("exam_registration", &reg);
+        let disq: Vec<_> = events.iter().filter(|e| e.kind == "exam_registration.disqualified").collect();
+        assert_eq!(disq.len(), 1, "{events:?}");
+        assert_eq!(disq[0].organisation_id.as_deref(), Some(e.s.org.id.as_str()));
 
         // banned from all training: refused in another program too (ENR-4)
         enrol(&app, &e.s.org.filler, &other, &person, true).assert_rule(422, "person_banned", "ENR-4");
@@ -385,7 +395,7 @@ backend_tests! {
         assert!(!notices.body.to_string().contains("欧阳克锋"));
         // the employer hears of it
         let inbox = app.list_all("/api/v1/notifications", &e.s.org.filler);
-        assert!(inbox.iter().any(|n| n["kind"] == "misconduct_withdrawn"));
+        assert!(inbox.iter().any(|n| n["kind"] == "misconduct_withdrawn" && n["entity_type"] == "sanction" && n["entity_id"] == sanction.as_str()), "{inbox:#?}");
 
         // once only (409 with the allowed actions)
         let again = withdraw(&app, &e.s.head, &sanction, "again");
@@ -395,6 +405,14 @@ backend_tests! {
         let audit = app.list_all(&format!("/api/v1/audit-events?entity_id={sanction}"), &e.s.admin);
         let actions: Vec<_> = audit.iter().map(|a| a["action"].as_str().unwrap().to_owned()).collect();
         assert!(actions.contains(&"sanction.create".to_owned()) && actions.contains(&"sanction.withdraw".to_owned()), "{actions:?}");
+        // rule API-8: the withdrawal and the reinstatement each wrote their outbox row
+        let events = app.outbox("sanction", &sanction);
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["sanction.created", "sanction.withdrawn"], "{events:?}");
+        assert_eq!(events[1].organisation_id.as_deref(), Some(e.s.org.id.as_str()));
+        assert!(events[1].payload.contains("the video shows another examinee"), "{events:?}");
+        let events = app.outbox("exam_registration", &reg);
+        assert!(events.iter().any(|ev| ev.kind == "exam_registration.reinstated" && ev.organisation_id.as_deref() == Some(e.s.org.id.as_str())), "{events:?}");
     }
 
     // rule DSC-1, DSC-5: a warning counted by a later disqualification is withdrawn only after it

@@ -30,6 +30,7 @@ pub mod organisations;
 pub mod people;
 pub mod programs;
 pub mod refunds;
+pub mod sanctions;
 pub mod scope;
 pub mod sittings;
 pub mod substitutions;
