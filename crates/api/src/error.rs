@@ -309,15 +309,11 @@ impl ApiError {
             ),
             ApiError::Validation(errors) => {
                 let c = ErrorCode::ValidationFailed;
-                let n = errors.len();
                 let mut p = base(
                     c.as_str(),
                     c.status(),
                     c.title(),
-                    Some(format!(
-                        "{n} field{} invalid",
-                        if n == 1 { " is" } else { "s are" }
-                    )),
+                    Some(invalid_count(errors)),
                 );
                 p.errors = Some(errors.clone());
                 p
@@ -330,17 +326,7 @@ impl ApiError {
             }
             ApiError::Transition(t) => {
                 let c = ErrorCode::InvalidTransition;
-                let detail = format!(
-                    "cannot {} a {} that is {}; allowed: {}",
-                    t.action,
-                    t.entity,
-                    t.from,
-                    if t.allowed.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        t.allowed.join(", ")
-                    }
-                );
+                let detail = transition_detail(t);
                 let mut p = base(c.as_str(), c.status(), c.title(), Some(detail));
                 p.rule = t.rule.map(str::to_owned);
                 p.allowed_actions = Some(t.allowed.iter().map(|a| (*a).to_owned()).collect());
@@ -388,6 +374,25 @@ impl ApiError {
             }
         }
     }
+}
+
+/// "1 field is invalid", "3 fields are invalid".
+fn invalid_count(errors: &[FieldProblem]) -> String {
+    let n = errors.len();
+    format!("{n} field{} invalid", if n == 1 { " is" } else { "s are" })
+}
+
+/// What an invalid transition says: the action, the state and what is allowed.
+fn transition_detail(t: &InvalidTransition) -> String {
+    let allowed = if t.allowed.is_empty() {
+        "none".to_owned()
+    } else {
+        t.allowed.join(", ")
+    };
+    format!(
+        "cannot {} a {} that is {}; allowed: {allowed}",
+        t.action, t.entity, t.from
+    )
 }
 
 impl From<StoreError> for ApiError {

@@ -121,6 +121,10 @@ pub const RESULT_ENTERERS: &[Role] = TEACHING_STAFF;
 pub const CERTIFICATE_ISSUERS: &[Role] = TRAINING_STAFF;
 /// Read certificates (CRT-8).
 pub const CERTIFICATE_READERS: &[Role] = RECORD_READERS;
+/// Record exam incidents as invigilators (DSC-5).
+pub const INVIGILATORS: &[Role] = TEACHING_STAFF;
+/// Withdraw a sanction: the head of training alone (DSC).
+pub const SANCTION_WITHDRAWERS: &[Role] = &[Role::TrainingHead];
 /// Read the list of banned people (DIS).
 pub const BAN_READERS: &[Role] = ASSOCIATION_READERS;
 /// Impose and withdraw bans (DIS).

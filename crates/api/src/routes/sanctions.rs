@@ -4,8 +4,8 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use guild_app::sanctions::{self as app, ListMisconduct, ListSanctions};
-use guild_domain::Role;
 use guild_domain::discipline::{Offence, RegisterEntryStatus, RegisterOffence, SanctionStatus};
+use guild_domain::roles::{INVIGILATORS, SANCTION_WITHDRAWERS};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -21,14 +21,6 @@ use crate::extract::{PageParams, Paged, RequestContext, etag, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, PublicErrors, ReadErrors};
 use crate::state::AppState;
 use guild_app::inputs::Reason;
-
-/// The roles that record exam incidents as invigilators (DSC-5).
-const INVIGILATORS: &[Role] = &[
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-    Role::Teacher,
-];
 
 /// Filters for the sanction list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -160,7 +152,7 @@ pub async fn withdraw(
     id: web::Path<Uuid>,
     body: web::Json<Reason>,
 ) -> ApiResult<HttpResponse> {
-    user.require(&[Role::TrainingHead])?;
+    user.require(SANCTION_WITHDRAWERS)?;
     validate(&*body)?;
     let reason = body.into_inner().reason.trim().to_owned();
     let id = id.into_inner();

@@ -224,6 +224,21 @@ fn check_filing(body: &CreateCertificateRequest) -> AppResult<Option<String>> {
         .transpose()
 }
 
+/// Locks certificate `id` for a new request by `caller`: its organisation's
+/// reviewer or its holder; anyone else gets 404 like an unknown id (ACC-2).
+fn lock_filable(conn: &mut DbConn, caller: &Caller, id: Uuid) -> AppResult<CertificateRow> {
+    let not_found = || AppError::NotFound("certificate");
+    let cert = guild_store::certificates::lock(conn, &id.to_string())?.ok_or_else(not_found)?;
+    let own_org = cert.organisation_id.is_some()
+        && caller.organisation_id.as_deref() == cert.organisation_id.as_deref();
+    let own_person = caller.person_id.as_deref() == Some(cert.person_id.as_str());
+    if may_file(caller.role, own_org, own_person) {
+        Ok(cert)
+    } else {
+        Err(not_found())
+    }
+}
+
 /// Files a request in one transaction (CRT-5). Checks, in order: the caller
 /// may see the certificate — its organisation's reviewer or its holder — (404
 /// like an unknown id, ACC-2); the certificate may be asked for with this
@@ -241,15 +256,7 @@ pub fn file(
 ) -> AppResult<CertificateRequestView> {
     let new_holder_name = check_filing(&body)?;
     let caller = ctx.caller()?;
-    let not_found = || AppError::NotFound("certificate");
-    let cert = guild_store::certificates::lock(conn, &body.certificate_id.to_string())?
-        .ok_or_else(not_found)?;
-    let own_org = cert.organisation_id.is_some()
-        && caller.organisation_id.as_deref() == cert.organisation_id.as_deref();
-    let own_person = caller.person_id.as_deref() == Some(cert.person_id.as_str());
-    if !may_file(caller.role, own_org, own_person) {
-        return Err(not_found());
-    }
+    let cert = lock_filable(conn, caller, body.certificate_id)?;
     check_requestable(
         body.kind,
         status_today(ctx, &cert, settings.grace_days)?,
