@@ -1,7 +1,7 @@
 //! The association's set-up: organisations, accounts, account changes,
 //! people, programs, teachers and the annual plan.
 
-use guild_tests::{USER_PASSWORD, valid_id_number};
+use guild_tests::{Method, USER_PASSWORD, valid_id_number};
 use serde_json::{Value, json};
 
 use super::World;
@@ -47,7 +47,7 @@ pub fn user(t: &mut Tour, username: &str, role: &str, org: Option<&str>) -> Stri
 
 /// The staff, acme's filler and reviewer, and a spare account that goes
 /// through every account operation (ACC-1, ACC-3, ACC-5).
-pub fn accounts(t: &mut Tour, w: &mut World) {
+pub fn accounts(t: &mut Tour, w: &World) {
     for (name, role) in [
         ("officer", "training_officer"),
         ("head", "training_head"),
@@ -58,7 +58,7 @@ pub fn accounts(t: &mut Tour, w: &mut World) {
         user(t, name, role, None);
     }
     let acme = w.acme.clone();
-    w.filler_id = user(t, "acme.filler", "org_filler", Some(&acme));
+    user(t, "acme.filler", "org_filler", Some(&acme));
     user(t, "acme.reviewer", "org_reviewer", Some(&acme));
     let spare = user(t, "spare", "training_officer", None);
     let path = format!("/api/v1/users/{spare}");
@@ -162,4 +162,29 @@ pub fn plan(t: &mut Tour, w: &World) {
     t.post(&format!("{path}/publish"), "head", json!({}));
     let amendment = json!({"items": items(3), "change_note": "one more class"});
     t.post(&format!("{path}/amendments"), "admin", amendment);
+}
+
+/// Account `quiet` changes its password (a published `user.*` event); the
+/// allow-listed operations run once each to prove they write no outbox row:
+/// the `auth.*` ones on `quiet`, and a read marker in acme's inbox.
+pub fn silent_operations(t: &mut Tour) {
+    user(t, "quiet", "training_officer", None);
+    let change = json!({"current_password": USER_PASSWORD, "new_password": "Another-Pass-2026"});
+    t.post("/api/v1/me/password", "quiet", change);
+    let login = json!({"username": "quiet", "password": "Another-Pass-2026"});
+    let r = t.silent(Method::POST, "/api/v1/auth/login", None, login);
+    let refresh = json!({"refresh_token": r.body["refresh_token"]});
+    let r = t.silent(Method::POST, "/api/v1/auth/refresh", None, refresh);
+    let access = r.body["access_token"].as_str().unwrap().to_owned();
+    t.silent(
+        Method::POST,
+        "/api/v1/auth/logout",
+        Some(&access),
+        json!({}),
+    );
+    let inbox = t.get("/api/v1/notifications", "acme.filler");
+    let id = inbox.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let filler = t.token("acme.filler");
+    let read = format!("/api/v1/notifications/{id}/read");
+    t.silent(Method::POST, &read, Some(&filler), json!({}));
 }

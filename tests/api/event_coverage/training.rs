@@ -154,7 +154,7 @@ pub fn enrolments(t: &mut Tour, w: &mut World) {
     w.hal = paid(t, &april, "Sun Hal", 6);
     w.ivy = paid(t, &april, "Qian Ivy", 7);
     w.lee = paid(t, &april, "Zhou Lee", 8);
-    w.kim = paid(t, &w.may.clone(), "Wu Kim", 9);
+    paid(t, &w.may.clone(), "Wu Kim", 9);
     let fay = person(t, "Zheng Fay", 10);
     let body = json!({"class_id": april, "person_id": fay, "submit": true});
     let fay = t.post(ENROLMENTS, "acme.filler", body).id();
@@ -184,7 +184,14 @@ pub fn enrolments(t: &mut Tour, w: &mut World) {
 
 /// Leave (ATT-2), deferrals (DEF-1, DEF-2) and substitutions (DEF-3), filed
 /// before the class starts.
-pub fn before_the_start(t: &mut Tour, w: &mut World) {
+pub fn before_the_start(t: &mut Tour, w: &World) {
+    leave(t, w);
+    deferrals(t, w);
+    substitutions(t, w);
+}
+
+/// Ann's leave for the second session granted, Bob's refused (ATT-2).
+fn leave(t: &mut Tour, w: &World) {
     let leave = |e: &str, s: &str| json!({"enrolment_id": e, "session_id": s, "reason": "family emergency"});
     let granted = t
         .post(
@@ -210,6 +217,11 @@ pub fn before_the_start(t: &mut Tour, w: &mut World) {
         "class.head",
         json!({"reason": "the site needs no one"}),
     );
+}
+
+/// Dave deferred and moved to September (DEF-2), Hal deferred (his refund
+/// follows), Lee's deferral rejected.
+fn deferrals(t: &mut Tour, w: &World) {
     let deferral = |e: &str| json!({"enrolment_id": e, "letter_reference": "ACME-2026-017", "reason": "repair duty"});
     let moved = t
         .post("/api/v1/deferrals", "acme.reviewer", deferral(&w.dave))
@@ -240,6 +252,10 @@ pub fn before_the_start(t: &mut Tour, w: &mut World) {
         "head",
         json!({"reason": "no stamp"}),
     );
+}
+
+/// Eve's place goes to Sun Qi; Lee's to Tang Tom is rejected (DEF-3).
+fn substitutions(t: &mut Tour, w: &World) {
     let sub =
         |e: &str, p: &str| json!({"enrolment_id": e, "new_person_id": p, "reason": "changed jobs"});
     let sun = person(t, "Sun Qi", 12);
