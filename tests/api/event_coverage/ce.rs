@@ -84,7 +84,8 @@ pub fn providers(t: &mut Tour, w: &World) {
     let lx = applied(t, "lx");
     let reason = json!({"reason": "No teaching premises"});
     t.post(&format!("{PROVIDERS}/{lx}/reject"), "authority", reason);
-    let requirement = json!({"total_credits": 50, "public_credits": 10, "professional_credits": 30, "exam_credits": 0});
+    let requirement = json!({"total_credits": 50, "public_credits": 10,
+        "professional_credits": 30, "exam_credits": 0});
     t.put("/api/v1/ce/requirements/Wucheng", "authority", requirement);
 }
 

@@ -91,7 +91,10 @@ pub fn certificates(t: &mut Tour, w: &World) {
         "officer",
         ce,
     );
-    let request = |c: &str| json!({"certificate_id": c, "kind": "reissue", "reason": "The card was lost", "physical_card": true});
+    let request = |c: &str| {
+        json!({"certificate_id": c, "kind": "reissue", "reason": "The card was lost",
+            "physical_card": true})
+    };
     let requests = "/api/v1/certificate-requests";
     let approved = t.post(requests, "acme.reviewer", request(&ann)).id();
     t.post(
@@ -108,7 +111,8 @@ pub fn certificates(t: &mut Tour, w: &World) {
         "acme.reviewer",
         json!({}),
     );
-    let report = json!({"organisation_id": w.acme, "description": "Presented fake certificates at a tender",
+    let report = json!({"organisation_id": w.acme,
+        "description": "Presented fake certificates at a tender",
         "evidence_reference": "Tender file 2026-17"});
     t.post("/api/v1/forgery-reports", "admin", report);
 }

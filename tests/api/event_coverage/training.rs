@@ -27,7 +27,10 @@ fn class_body(
 /// The April class (three sessions, 6–8 April) with its checklist, and the
 /// September and May classes, all open (CLS-1, CLS-2).
 pub fn classes(t: &mut Tour, w: &mut World) {
-    let session = |day: &str| json!({"session_date": day, "starts_at": "09:00", "ends_at": "12:00", "topic": "Rules"});
+    let session = |day: &str| {
+        json!({"session_date": day, "starts_at": "09:00",
+            "ends_at": "12:00", "topic": "Rules"})
+    };
     let sessions = json!([
         session("2026-04-06"),
         session("2026-04-07"),
@@ -70,34 +73,24 @@ pub fn classes(t: &mut Tour, w: &mut World) {
         "officer",
         json!({}),
     );
-    w.september = t
-        .post(
-            CLASSES,
-            "officer",
-            class_body(
-                w,
-                &w.program,
-                "GAS-09",
-                "2026-09-07",
-                "2026-09-09",
-                json!([]),
-            ),
-        )
-        .id();
-    w.may = t
-        .post(
-            CLASSES,
-            "officer",
-            class_body(
-                w,
-                &w.other_program,
-                "GAS-05",
-                "2026-05-11",
-                "2026-05-13",
-                json!([]),
-            ),
-        )
-        .id();
+    let september = class_body(
+        w,
+        &w.program,
+        "GAS-09",
+        "2026-09-07",
+        "2026-09-09",
+        json!([]),
+    );
+    w.september = t.post(CLASSES, "officer", september).id();
+    let may = class_body(
+        w,
+        &w.other_program,
+        "GAS-05",
+        "2026-05-11",
+        "2026-05-13",
+        json!([]),
+    );
+    w.may = t.post(CLASSES, "officer", may).id();
     for class in [w.april.clone(), w.september.clone(), w.may.clone()] {
         t.post(&format!("{CLASSES}/{class}/open"), "officer", json!({}));
     }
@@ -192,7 +185,10 @@ pub fn before_the_start(t: &mut Tour, w: &World) {
 
 /// Ann's leave for the second session granted, Bob's refused (ATT-2).
 fn leave(t: &mut Tour, w: &World) {
-    let leave = |e: &str, s: &str| json!({"enrolment_id": e, "session_id": s, "reason": "family emergency"});
+    let leave = |e: &str, s: &str| {
+        json!({"enrolment_id": e, "session_id": s,
+            "reason": "family emergency"})
+    };
     let granted = t
         .post(
             "/api/v1/leave-requests",
@@ -222,7 +218,10 @@ fn leave(t: &mut Tour, w: &World) {
 /// Dave deferred and moved to September (DEF-2), Hal deferred (his refund
 /// follows), Lee's deferral rejected.
 fn deferrals(t: &mut Tour, w: &World) {
-    let deferral = |e: &str| json!({"enrolment_id": e, "letter_reference": "ACME-2026-017", "reason": "repair duty"});
+    let deferral = |e: &str| {
+        json!({"enrolment_id": e, "letter_reference": "ACME-2026-017",
+            "reason": "repair duty"})
+    };
     let moved = t
         .post("/api/v1/deferrals", "acme.reviewer", deferral(&w.dave))
         .id();
