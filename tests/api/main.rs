@@ -19,6 +19,7 @@ mod credentials;
 mod deferrals;
 mod discipline;
 mod enrolments;
+mod event_coverage;
 mod exams;
 mod headers;
 mod health;

@@ -157,6 +157,26 @@ impl TestApp {
             .expect("the outbox reads")
     }
 
+    /// A store on the app's database, for tests that read it often.
+    pub fn store(&self) -> guild_store::Store {
+        let url = self.database_url().expect("an app started by spawn");
+        guild_store::Store::open(&url, 1).expect("the database opens")
+    }
+
+    /// How many outbox rows (API-8) the app's database holds.
+    pub fn outbox_len(&self) -> usize {
+        Self::outbox_len_in(&self.store())
+    }
+
+    /// How many outbox rows (API-8) the database behind `store` holds
+    /// ([`TestApp::store`], kept open by a test that counts often).
+    pub fn outbox_len_in(store: &guild_store::Store) -> usize {
+        let n = store
+            .read(guild_store::outbox::count)
+            .expect("the outbox counts");
+        usize::try_from(n).expect("a row count is not negative")
+    }
+
     /// The fresh PostgreSQL database of an app started by [`TestApp::spawn`]: its name.
     pub fn pg_database(&self) -> Option<&str> {
         self.pg.as_ref().map(|db| db.name.as_str())

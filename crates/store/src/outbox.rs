@@ -51,3 +51,8 @@ pub fn for_entity(
         .select(OutboxRow::as_select())
         .load(conn)?)
 }
+
+/// How many rows the outbox holds, dispatched or not.
+pub fn count(conn: &mut DbConn) -> Result<i64, StoreError> {
+    Ok(outbox::table.count().get_result(conn)?)
+}
