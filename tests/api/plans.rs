@@ -361,4 +361,56 @@ backend_tests! {
         assert_eq!(classes[1]["id"], json!(late));
         assert_eq!(classes[1]["status"], "cancelled", "the public sees the cancellation");
     }
+    // rule PLN-1, API-8: every change of a plan emits one event of its kind,
+    // about the plan, belonging to no organisation
+    fn each_plan_change_emits_one_event(app: TestApp) {
+        let admin = app.admin();
+        let a = create_program(&app, &admin, "EVT-A");
+        let id = create_plan(&app, &admin, 2027, json!([]));
+        app.patch(&format!("/api/v1/plans/{id}"), Some(&admin), json!({"items": [item(&a, 2)]}))
+            .assert_status(200);
+        // A refused change emits nothing.
+        app.patch(&format!("/api/v1/plans/{id}"), Some(&admin), json!({"title": " "}))
+            .assert_problem(422, "validation_failed");
+        publish(&app, &admin, &id).assert_status(200);
+        let r = app.post(&format!("/api/v1/plans/{id}/amendments"), Some(&admin), json!({
+            "items": [item(&a, 3)], "change_note": "one more class"
+        }));
+        r.assert_status(201);
+        let events = app.outbox("plan", &id);
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["plan.created", "plan.updated", "plan.published", "plan.amended"]);
+        assert!(events.iter().all(|e| e.organisation_id.is_none()), "{events:?}");
+        let last: Value = serde_json::from_str(&events[3].payload).unwrap();
+        assert_eq!(last["latest_version"], 2);
+        assert_eq!(last["items"][0]["planned_classes"], 3);
+        let published: Value = serde_json::from_str(&events[2].payload).unwrap();
+        assert_eq!(published["status"], "published");
+    }
+
+    // rule PLN-1, API-5: two publications of one draft at the same instant:
+    // the plan's row is locked, so the second queues and finds the plan
+    // published (409, never a 412 version race); one version, one event
+    fn concurrent_publications_publish_once(app: TestApp) {
+        let admin = app.admin();
+        let head = app.create_user(&admin, "head", "training_head", None);
+        let a = create_program(&app, &admin, "RACE-A");
+        for (round, year) in (2027..2030).enumerate() {
+            let id = create_plan(&app, &admin, year, json!([item(&a, 1)]));
+            let url = app.url(&format!("/api/v1/plans/{id}/publish"));
+            let answers = guild_tests::at_once(vec![
+                guild_tests::Racer::post(url.clone(), admin.clone(), json!({})),
+                guild_tests::Racer::post(url, head.clone(), json!({})),
+            ]);
+            let mut statuses: Vec<u16> = answers.iter().map(|(st, _)| *st).collect();
+            statuses.sort_unstable();
+            assert_eq!(statuses, [200, 409], "round {round}: {answers:?}");
+            let refused = answers.iter().find(|(st, _)| *st == 409).unwrap();
+            assert_eq!(refused.1["code"], "invalid_transition", "round {round}");
+            let versions = app.list_all(&format!("/api/v1/plans/{id}/versions"), &admin);
+            assert_eq!(versions.len(), 1, "round {round}");
+            let kinds: Vec<String> = app.outbox("plan", &id).into_iter().map(|e| e.kind).collect();
+            assert_eq!(kinds, ["plan.created", "plan.published"], "round {round}");
+        }
+    }
 }

@@ -28,6 +28,7 @@ pub mod notices;
 pub mod notifications;
 pub mod organisations;
 pub mod people;
+pub mod plans;
 pub mod programs;
 pub mod refunds;
 pub mod sanctions;
