@@ -31,6 +31,7 @@ pub mod people;
 pub mod programs;
 pub mod refunds;
 pub mod scope;
+pub mod signing;
 pub mod sittings;
 pub mod substitutions;
 pub mod teachers;
