@@ -10,6 +10,7 @@ pub mod account_changes;
 pub mod archives;
 pub mod attendance;
 pub mod audit_events;
+pub mod auth;
 pub mod bans;
 pub mod ce;
 pub mod certificate_requests;
