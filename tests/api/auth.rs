@@ -228,7 +228,15 @@ backend_tests! {
             .assert_problem(401, "invalid_refresh_token");
         app.post("/api/v1/auth/logout", None, json!({})).assert_problem(401, "unauthenticated");
         // Logging in again works.
-        app.get("/api/v1/me", Some(&app.admin())).assert_status(200);
+        let admin = app.admin();
+        let admin_id = app.get("/api/v1/me", Some(&admin)).id();
+        // The logout is audited under the account, and never published (API-8).
+        let out = app.list_all("/api/v1/audit-events?action=auth.logout", &admin);
+        assert_eq!(out.len(), 1, "{out:#?}");
+        assert_eq!(out[0]["entity_id"], json!(admin_id));
+        assert_eq!(out[0]["actor_user_id"], json!(admin_id));
+        let outbox = app.outbox("user", &admin_id);
+        assert!(outbox.iter().all(|e| !e.kind.starts_with("auth.")), "{outbox:?}");
     }
 
     // rule ACC-1: a password change revokes the old tokens
@@ -250,6 +258,20 @@ backend_tests! {
         app.post("/api/v1/auth/refresh", None, json!({"refresh_token": r.body["refresh_token"]})).assert_status(200);
         app.try_login("admin", ADMIN_PASSWORD).assert_problem(401, "invalid_credentials");
         app.try_login("admin", "Brand-New-Pass-77").assert_status(200);
+        // API-8: the change is published once, with no password in it; the
+        // logins (security events, ACC-5) are audited only, never published.
+        let admin_id = app.get("/api/v1/me", Some(&new_access)).id();
+        let outbox = app.outbox("user", &admin_id);
+        let kinds: Vec<&str> = outbox.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["user.password_changed"]);
+        assert!(!outbox[0].payload.contains("Brand-New-Pass-77"), "{}", outbox[0].payload);
+        let changed = app.list_all("/api/v1/audit-events?action=user.change_password", &new_access);
+        assert_eq!(changed.len(), 1);
+        assert_eq!(changed[0]["entity_id"], json!(admin_id));
+        assert_eq!(changed[0]["actor_user_id"], json!(admin_id));
+        let logins = app.list_all("/api/v1/audit-events?action=auth.login", &new_access);
+        assert!(logins.len() >= 2, "{logins:#?}");
+        assert!(logins.iter().all(|e| e["actor_user_id"] == json!(admin_id)), "{logins:#?}");
     }
 
     // rule ACC-5: the password rule

@@ -62,6 +62,15 @@ fn credential(app: &TestApp, token: &str, certificate: &str) -> Value {
     r.body.clone()
 }
 
+/// Removes every signing key behind the server's back (a damaged install).
+fn drop_signing_keys(app: &TestApp) {
+    use diesel::connection::SimpleConnection;
+    let store = guild_store::Store::open(&app.database_url().unwrap(), 1).unwrap();
+    store
+        .write::<_, guild_store::StoreError>(|c| Ok(c.batch_execute("DELETE FROM signing_keys")?))
+        .unwrap();
+}
+
 fn payload(token: &str) -> String {
     let part = token.split('.').nth(1).unwrap();
     String::from_utf8(URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
@@ -174,6 +183,42 @@ backend_tests! {
         let items = events.body["items"].as_array().unwrap();
         assert_eq!(items.len(), 2, "{:#}", events.body);
         assert_eq!(items[0]["entity_id"], json!(new_kid));
+        // And published as one `signing_key.rotated` event about the new key (API-8).
+        let outbox = app.outbox("signing_key", &new_kid);
+        let kinds: Vec<&str> = outbox.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["signing_key.rotated"]);
+        assert_eq!(outbox[0].organisation_id, None);
+        let rotated: Value = serde_json::from_str(&outbox[0].payload).unwrap();
+        assert_eq!(rotated["active"]["id"], json!(new_kid));
+        assert_eq!(rotated["retired"]["id"], json!(old_kid));
+        assert!(!outbox[0].payload.contains("private"), "{}", outbox[0].payload);
+    }
+
+    // rule CRT-3: should the keys be missing, the first credential creates one
+    // (audited and published under the caller) and the JWKS one (not audited)
+    fn a_missing_key_is_created_by_the_first_credential_or_the_jwks(app: TestApp) {
+        let (g, ann, _) = issued_ids(&app, "CRD-K");
+        let officer = &g.c.s.officer;
+        drop_signing_keys(&app);
+        let body = credential(&app, officer, &ann);
+        let kid = body["kid"].as_str().unwrap().to_owned();
+        let set = jwks(&app);
+        assert_eq!(set.keys.len(), 1);
+        assert!(verify(body["credential"].as_str().unwrap(), &set).is_ok());
+        let outbox = app.outbox("signing_key", &kid);
+        let kinds: Vec<&str> = outbox.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["signing_key.created"]);
+        assert!(!outbox[0].payload.contains("private"), "{}", outbox[0].payload);
+        // A refused credential creates no key.
+        drop_signing_keys(&app);
+        app.get(&format!("/api/v1/certificates/{}/credential", uuid::Uuid::now_v7()), Some(officer))
+            .assert_problem(404, "not_found");
+        // The JWKS is never empty: it creates the key itself, unpublished.
+        let set = jwks(&app);
+        assert_eq!(set.keys.len(), 1);
+        let kid = set.keys[0].common.key_id.clone().unwrap();
+        assert!(app.outbox("signing_key", &kid).is_empty());
+        assert_eq!(credential(&app, officer, &ann)["kid"], json!(kid));
     }
 
     // rule CRT-3: the administrator sees the keys' public parts, never a private key

@@ -110,12 +110,12 @@ fn first_signing_key(state: &AppState) -> Result<(), String> {
     let now = state.clock.now();
     let has_key = state
         .store
-        .read(|c| guild_store::signing_keys::active(c).map(|k| k.is_some()))
+        .read(guild_app::signing::has_active_key)
         .map_err(|e| format!("cannot read the signing keys: {e}"))?;
     if !has_key {
         state
             .store
-            .write_exclusive(|c| crate::signing::ensure_active_key(c, now).map(|_| ()))
+            .write_exclusive(|c| guild_app::signing::ensure_active_key(c, now).map(|_| ()))
             .map_err(|e| format!("cannot create the first signing key: {e}"))?;
     }
     Ok(())

@@ -12,14 +12,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use guild_domain::Role;
 use guild_domain::access::{Caller, Owner, Scope};
-use guild_domain::account::{ACCESS_TOKEN_TTL_SECONDS, UserStatus};
+use guild_domain::account::ACCESS_TOKEN_TTL_SECONDS;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::parse_stored;
 use crate::state::AppState;
 
 /// The HMAC key that signs access tokens. Never printed.
@@ -268,41 +267,19 @@ impl FromRequest for AuthUser {
             };
             let claims = verify_access_token(&state.jwt, &token, state.clock.now())?;
             let store = state.store.clone();
-            let user = web::block(move || {
+            let found = web::block(move || {
                 store.read(|c| {
-                    let row = guild_store::users::find(c, &claims.sub)?;
-                    // ACC-1: an access token dies with its session.
-                    let session_live = match &claims.sid {
-                        Some(sid) => guild_store::sessions::family_is_live(c, sid)?,
-                        None => true,
-                    };
-                    Ok::<_, guild_store::StoreError>((row, claims, session_live))
+                    guild_app::auth::authenticate(c, &claims.sub, claims.tv, claims.sid.as_deref())
                 })
             })
             .await??;
-            let (row, claims, session_live) = user;
-            let row =
-                row.ok_or_else(|| ApiError::unauthenticated("the account no longer exists"))?;
-            let status: UserStatus = parse_stored("users", &row.status)?;
-            if status != UserStatus::Active {
-                return Err(ApiError::unauthenticated("the account is disabled"));
-            }
-            if row.token_version != claims.tv {
-                return Err(ApiError::unauthenticated(
-                    "the access token was revoked; log in again",
-                ));
-            }
-            if !session_live {
-                return Err(ApiError::unauthenticated(
-                    "the session was ended; log in again",
-                ));
-            }
+            let account = found.map_err(|rejected| ApiError::unauthenticated(rejected.detail()))?;
             let user = AuthUser {
-                id: row.id,
-                username: row.username,
-                role: parse_stored("users", &row.role)?,
-                organisation_id: row.organisation_id,
-                person_id: row.person_id,
+                id: account.id,
+                username: account.username,
+                role: account.role,
+                organisation_id: account.organisation_id,
+                person_id: account.person_id,
             };
             // Kept for the rest of the request (and its log line, which names the caller).
             request.extensions_mut().insert(user.clone());

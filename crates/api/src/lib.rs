@@ -14,7 +14,6 @@ pub mod middleware;
 pub mod openapi;
 pub mod passwords;
 pub mod routes;
-pub mod signing;
 pub mod state;
 pub mod timeout;
 

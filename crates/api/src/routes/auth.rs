@@ -1,114 +1,34 @@
-//! Login, refresh, logout, password change and the current account (ACC-1, ACC-5).
+//! Login, refresh, logout, password change and the current account (ACC-1,
+//! ACC-5). The use cases are in [`guild_app::auth`]; this module keeps what
+//! is transport or crypto configuration: the bounded Argon2 hasher (checked
+//! holding no database connection), the refresh-token secrets and the access
+//! tokens.
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{DateTime, Duration, Utc};
-use guild_domain::Role;
-use guild_domain::account::{
-    AttemptScope, LoginThrottle, REFRESH_TOKEN_TTL_DAYS, RefreshTokenDeath, UserStatus,
-    attempt_kind, refresh_token_state, validate_password,
-};
-use guild_store::DbConn;
-use guild_store::sessions::{self, AttemptKey, RefreshTokenRow};
-use guild_store::users::UserRow;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-use validator::Validate;
+use guild_app::Ctx;
+use guild_app::auth::{self as app, Attempt, LoginOutcome, Session, Throttled, WrongPassword};
+use guild_domain::account::validate_password;
 
-use crate::audit::{self, Actor, Change};
+pub use guild_app::auth::{ChangePasswordRequest, LoginRequest, RefreshRequest, TokenResponse};
+use guild_app::users::UserView;
+
 use crate::auth::{AuthUser, issue_access_token, new_refresh_secret, sha256_hex};
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::extract::{RequestContext, parse_stored, validate};
+use crate::extract::{RequestContext, validate};
 use crate::openapi::{LoginErrors, PasswordChangeErrors, ReadErrors};
 use crate::state::AppState;
-use guild_app::users::UserView;
-use guild_app::users::end_all_sessions;
 
-/// Credentials.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"username": "admin", "password": "correct horse 42"}))]
-pub struct LoginRequest {
-    /// The account's user name.
-    #[validate(length(min = 1, max = 64))]
-    #[schema(min_length = 1, max_length = 64)]
-    pub username: String,
-    /// The password.
-    #[validate(length(min = 1, max = 128))]
-    #[schema(min_length = 1, max_length = 128)]
-    pub password: String,
-}
-
-/// A fresh pair of tokens.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TokenResponse {
-    /// Bearer token for `Authorization`, valid 15 minutes.
-    pub access_token: String,
-    /// Opaque single-use token for `POST /auth/refresh`, valid 30 days.
-    pub refresh_token: String,
-    /// Always `Bearer`.
-    #[schema(example = "Bearer")]
-    pub token_type: &'static str,
-    /// Seconds until the access token expires.
-    #[schema(example = 900)]
-    pub expires_in: i64,
-}
-
-/// A refresh token to exchange.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RefreshRequest {
-    /// The refresh token from the last login or refresh.
-    #[validate(length(min = 1, max = 256))]
-    #[schema(min_length = 1, max_length = 256)]
-    pub refresh_token: String,
-}
-
-/// A password change.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ChangePasswordRequest {
-    /// The current password.
-    #[validate(length(min = 1, max = 128))]
-    #[schema(min_length = 1, max_length = 128)]
-    pub current_password: String,
-    /// The new password: 10 to 128 characters with a letter and a digit, not containing the user name.
-    #[schema(min_length = 10, max_length = 128)]
-    pub new_password: String,
-}
-
-/// Starts a session: a refresh token in `family` (a new family, i.e. a new
-/// session, when `None`) and an access token naming that session in `sid`.
-fn open_session(
-    conn: &mut DbConn,
-    state: &AppState,
-    user: &UserRow,
-    family: Option<String>,
-    now: DateTime<Utc>,
-) -> ApiResult<TokenResponse> {
-    let role: Role = parse_stored("users", &user.role)?;
-    let (secret, hash) = new_refresh_secret();
-    let family_id = family.unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    sessions::insert_refresh_token(
-        conn,
-        &RefreshTokenRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            user_id: user.id.clone(),
-            family_id: family_id.clone(),
-            token_hash: hash,
-            expires_at: (now + Duration::days(REFRESH_TOKEN_TTL_DAYS)).naive_utc(),
-            revoked_at: None,
-            created_at: now.naive_utc(),
-            used_at: None,
-        },
-    )?;
+/// The token pair of `session`: a signed access token naming the session and
+/// the refresh token's `secret` (stored only as its hash).
+fn tokens(s: &AppState, session: &Session, secret: String, ctx: &Ctx) -> ApiResult<TokenResponse> {
     Ok(TokenResponse {
         access_token: issue_access_token(
-            &state.jwt,
-            &user.id,
-            role,
-            user.token_version,
-            &family_id,
-            now,
+            &s.jwt,
+            &session.user_id,
+            session.role,
+            session.token_version,
+            &session.family_id,
+            ctx.now,
         )?,
         refresh_token: secret,
         token_type: "Bearer",
@@ -116,87 +36,69 @@ fn open_session(
     })
 }
 
-/// Reserves one attempt under `key` before its password is checked (ACC-5):
-/// counting the attempts in the window and recording this one is one atomic
-/// step (see [`sessions::lock_attempt_keys`]), so however many arrive at once,
-/// at most the limit reach the check. Answers the reservation's id, or 429
-/// with `Retry-After` (and nothing recorded) when a limit is reached.
-fn reserve_attempt(
-    state: &AppState,
-    throttle: &LoginThrottle,
-    key: &AttemptKey<'_>,
-    now: DateTime<Utc>,
-) -> ApiResult<String> {
-    state.store.write(|c| {
-        sessions::lock_attempt_keys(c, key)?;
-        let since = throttle.window_start(now).naive_utc();
-        let counts = sessions::count_attempts(c, key, since)?;
-        if let Err(throttled) = throttle.check(counts) {
-            return Err(throttled_error(
-                c,
-                throttle,
-                key,
-                &throttled.scopes,
-                throttled.refusal,
-                now,
-            ));
-        }
-        let id = uuid::Uuid::now_v7().to_string();
-        sessions::insert_attempt(c, &id, key, now.naive_utc())?;
-        Ok(id)
-    })
-}
-
-/// The 429 for a reached limit: `Retry-After` is when the oldest attempt
-/// counted under every reached limit has left the window (ACC-5).
-fn throttled_error(
-    conn: &mut DbConn,
-    throttle: &LoginThrottle,
-    key: &AttemptKey<'_>,
-    scopes: &[AttemptScope],
-    refusal: guild_domain::Refusal,
-    now: DateTime<Utc>,
-) -> ApiError {
-    let since = throttle.window_start(now).naive_utc();
-    let mut retry_after = 1;
-    for scope in scopes {
-        let wait = match sessions::oldest_attempt(conn, key, *scope, since) {
-            Ok(Some(oldest)) => throttle.retry_after(oldest.and_utc(), now),
-            Ok(None) | Err(_) => throttle.window.num_seconds(),
-        };
-        retry_after = retry_after.max(wait);
-    }
+/// The 429 of a reached limit (ACC-5), with `Retry-After`.
+fn throttled(t: Throttled) -> ApiError {
     ApiError::Throttled {
-        retry_after,
-        detail: refusal.detail,
-        rule: refusal.rule,
+        retry_after: t.retry_after,
+        detail: t.refusal.detail,
+        rule: t.refusal.rule,
     }
 }
 
-/// Checks a password on the bounded hasher, holding no database connection.
-/// When the hasher is too busy the guess never reached the check, so its
-/// reservation is given back before the 503 is answered.
-fn check_password(
-    state: &AppState,
-    attempt: &str,
-    password: &str,
-    hash: Option<&str>,
-) -> ApiResult<bool> {
-    match state.passwords.verify(password, hash) {
-        Ok(matches) => Ok(matches),
+/// Reserves one attempt before its password is checked (ACC-5), in its own
+/// transaction; 429 (nothing recorded) when a limit is reached.
+fn reserve(s: &AppState, ctx: &Ctx, attempt: &Attempt) -> ApiResult<String> {
+    s.store
+        .write(|c| app::reserve_attempt(ctx, c, attempt))?
+        .map_err(throttled)
+}
+
+/// Runs `f` on the bounded hasher, holding no database connection. When the
+/// hasher is too busy the guess never reached the check, so its reservation
+/// is given back before the 503 is answered.
+fn on_hasher<T>(s: &AppState, reservation: &str, f: impl FnOnce() -> ApiResult<T>) -> ApiResult<T> {
+    match f() {
+        Ok(value) => Ok(value),
         Err(busy) => {
-            state
-                .store
-                .write(|c| sessions::delete_attempt(c, attempt).map_err(ApiError::from))?;
+            s.store.write(|c| app::give_back_attempt(c, reservation))?;
             Err(busy)
         }
     }
 }
 
-/// What a login attempt found, decided outside the write transaction.
-enum LoginOutcome {
-    Ok(TokenResponse),
-    Failed(ApiError),
+/// The steps of a login: reserve an attempt, read the account, check the
+/// password (a dummy check for an unknown account), settle.
+fn login_steps(s: &AppState, req: &RequestContext, body: LoginRequest) -> ApiResult<TokenResponse> {
+    let ctx = s.ctx(None, Some(req));
+    let attempt = Attempt::login(&body.username, &req.address);
+    let reservation = reserve(s, &ctx, &attempt)?;
+    let account = s.store.read(|c| app::login_account(c, &attempt))?;
+    // Unknown accounts cost one (dummy) verification too.
+    let hash = account.as_ref().map(app::LoginAccount::password_hash);
+    let password_ok = on_hasher(s, &reservation, || s.passwords.verify(&body.password, hash))?;
+    let (secret, refresh_hash) = new_refresh_secret();
+    let outcome = s.store.write(|c| {
+        app::settle_login(
+            &ctx,
+            c,
+            &attempt,
+            &reservation,
+            account,
+            password_ok,
+            refresh_hash,
+        )
+    })?;
+    match outcome {
+        LoginOutcome::LoggedIn(session) => tokens(s, &session, secret, &ctx),
+        LoginOutcome::Failed { disabled } => Err(ApiError::http(
+            ErrorCode::InvalidCredentials,
+            if disabled {
+                "the account is disabled"
+            } else {
+                "the user name or password is wrong"
+            },
+        )),
+    }
 }
 
 /// Log in with user name and password (ACC-1). Attempts are throttled (ACC-5)
@@ -222,117 +124,10 @@ pub async fn login(
 ) -> ApiResult<HttpResponse> {
     validate(&*body)?;
     let body = body.into_inner();
-    let outcome = state
-        .run(move |s| {
-            let now = s.clock.now();
-            let throttle = LoginThrottle::default();
-            let username = body.username.trim().to_lowercase();
-            let key = AttemptKey {
-                kind: attempt_kind::LOGIN,
-                username: &username,
-                address: &ctx.address,
-            };
-            let attempt = reserve_attempt(s, &throttle, &key, now)?;
-            let user = s
-                .store
-                .read(|c| guild_store::users::find_by_username(c, &username))?;
-            // Unknown accounts cost one (dummy) verification too.
-            let password_ok = check_password(
-                s,
-                &attempt,
-                &body.password,
-                user.as_ref().map(|u| u.password_hash.as_str()),
-            )?;
-            let active = match &user {
-                Some(u) => parse_stored::<UserStatus>("users", &u.status)? == UserStatus::Active,
-                None => false,
-            };
-            s.store.write(|c| {
-                let actor = Actor {
-                    user: None,
-                    ctx: &ctx,
-                    at: now,
-                };
-                match user {
-                    Some(user) if password_ok && active => {
-                        // Settle: the reservation and this address's failures go.
-                        sessions::delete_attempt(c, &attempt)?;
-                        sessions::clear_attempts(c, &key, true)?;
-                        let tokens = open_session(c, s, &user, None, now)?;
-                        let who = AuthUser {
-                            id: user.id.clone(),
-                            username: user.username.clone(),
-                            role: parse_stored("users", &user.role)?,
-                            organisation_id: user.organisation_id.clone(),
-                            person_id: user.person_id.clone(),
-                        };
-                        let actor = Actor {
-                            user: Some(&who),
-                            ..actor
-                        };
-                        audit::record::<(), ()>(
-                            c,
-                            &actor,
-                            Change {
-                                action: "auth.login",
-                                entity_type: "user",
-                                entity_id: &user.id,
-                                organisation_id: user.organisation_id.as_deref(),
-                                before: None,
-                                after: None,
-                            },
-                        )?;
-                        Ok(LoginOutcome::Ok(tokens))
-                    }
-                    user => {
-                        // Settle: the reservation stays, counted as a failure.
-                        let entity_id = user.as_ref().map_or(username.clone(), |u| u.id.clone());
-                        audit::record::<(), serde_json::Value>(
-                            c,
-                            &actor,
-                            Change {
-                                action: "auth.login_failed",
-                                entity_type: "user",
-                                entity_id: &entity_id,
-                                organisation_id: user
-                                    .as_ref()
-                                    .and_then(|u| u.organisation_id.as_deref()),
-                                before: None,
-                                after: Some(&serde_json::json!({
-                                    "username": username,
-                                    "address": ctx.address,
-                                })),
-                            },
-                        )?;
-                        let detail = if password_ok && !active {
-                            "the account is disabled"
-                        } else {
-                            "the user name or password is wrong"
-                        };
-                        Ok(LoginOutcome::Failed(ApiError::http(
-                            ErrorCode::InvalidCredentials,
-                            detail,
-                        )))
-                    }
-                }
-            })
-        })
-        .await?;
-    match outcome {
-        LoginOutcome::Ok(tokens) => Ok(HttpResponse::Ok()
-            .insert_header(("Cache-Control", "no-store"))
-            .json(tokens)),
-        LoginOutcome::Failed(e) => Err(e),
-    }
-}
-
-/// A 401 `invalid_refresh_token` saying why the token is dead in `reason`.
-fn dead_refresh_token(reason: &'static str, detail: &str) -> ApiError {
-    ApiError::Reasoned {
-        code: ErrorCode::InvalidRefreshToken,
-        reason,
-        detail: detail.to_owned(),
-    }
+    let tokens = state.run(move |s| login_steps(s, &ctx, body)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(tokens))
 }
 
 /// Exchange a refresh token for a new pair (ACC-1). Each refresh token works once;
@@ -353,76 +148,28 @@ pub async fn refresh(
     body: web::Json<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
     validate(&*body)?;
-    let token = body.into_inner().refresh_token;
-    let result = state
+    let token_hash = sha256_hex(&body.into_inner().refresh_token);
+    let tokens = state
         .run(move |s| {
-            let now = s.clock.now();
-            // The outer Result carries a refusal that must still commit the family revocation.
-            s.store.write(|c| -> ApiResult<ApiResult<TokenResponse>> {
-                let Some(row) = sessions::find_refresh_token(c, &sha256_hex(&token))? else {
-                    return Ok(Err(dead_refresh_token(
-                        "unknown",
-                        "the refresh token is not known",
-                    )));
-                };
-                let state = refresh_token_state(
-                    row.used_at.is_some(),
-                    row.revoked_at.is_some(),
-                    row.expires_at.and_utc(),
-                    now,
-                );
-                let used = || {
-                    dead_refresh_token(
-                        RefreshTokenDeath::Used.as_str(),
-                        "the refresh token was already used, so its session has ended; log in again",
-                    )
-                };
-                match state {
-                    Err(RefreshTokenDeath::Used) => {
-                        sessions::revoke_family(c, &row.family_id, now.naive_utc())?;
-                        return Ok(Err(used()));
-                    }
-                    Err(RefreshTokenDeath::Revoked) => {
-                        // A no-op for sessions ended as a whole; it also ends the
-                        // session of a token used before uses were recorded.
-                        sessions::revoke_family(c, &row.family_id, now.naive_utc())?;
-                        return Ok(Err(dead_refresh_token(
-                            RefreshTokenDeath::Revoked.as_str(),
-                            "the refresh token was revoked (logout, password change or a disabled account); log in again",
-                        )));
-                    }
-                    Err(RefreshTokenDeath::Expired) => {
-                        return Ok(Err(dead_refresh_token(
-                            RefreshTokenDeath::Expired.as_str(),
-                            "the refresh token has expired; log in again",
-                        )));
-                    }
-                    Ok(()) => {}
-                }
-                if !sessions::use_refresh_token(c, &row.id, now.naive_utc())? {
-                    // A concurrent refresh used it first: this is a reuse.
-                    sessions::revoke_family(c, &row.family_id, now.naive_utc())?;
-                    return Ok(Err(used()));
-                }
-                let user = guild_store::users::find(c, &row.user_id)?;
-                match user {
-                    Some(u)
-                        if parse_stored::<UserStatus>("users", &u.status)?
-                            == UserStatus::Active =>
-                    {
-                        Ok(Ok(open_session(c, s, &u, Some(row.family_id), now)?))
-                    }
-                    _ => Ok(Err(dead_refresh_token(
-                        RefreshTokenDeath::Revoked.as_str(),
-                        "the account is disabled",
-                    ))),
-                }
-            })
+            let ctx = s.ctx(None, None);
+            let (secret, refresh_hash) = new_refresh_secret();
+            // A refusal still commits the session it ends.
+            match s
+                .store
+                .write(|c| app::refresh(&ctx, c, &token_hash, refresh_hash))?
+            {
+                Ok(session) => tokens(s, &session, secret, &ctx),
+                Err(dead) => Err(ApiError::Reasoned {
+                    code: ErrorCode::InvalidRefreshToken,
+                    reason: dead.reason,
+                    detail: dead.detail.to_owned(),
+                }),
+            }
         })
-        .await??;
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(result))
+        .json(tokens))
 }
 
 /// Log out: revokes every refresh token and access token of the account (ACC-1),
@@ -436,26 +183,7 @@ pub async fn logout(
     ctx: RequestContext,
     user: AuthUser,
 ) -> ApiResult<HttpResponse> {
-    state
-        .run(move |s| {
-            let now = s.clock.now();
-            s.store.write(|c| {
-                end_all_sessions(c, &user.id, now)?;
-                audit::record::<(), ()>(
-                    c,
-                    &Actor::new(&user, &ctx, now),
-                    Change {
-                        action: "auth.logout",
-                        entity_type: "user",
-                        entity_id: &user.id,
-                        organisation_id: user.organisation_id.as_deref(),
-                        before: None,
-                        after: None,
-                    },
-                )
-            })
-        })
-        .await?;
+    state.tx(user, ctx, app::logout).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -466,11 +194,49 @@ pub async fn logout(
             description = "OK", body = UserView), ReadErrors))]
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
-    let row = state
-        .run(move |s| s.store.read(|c| Ok(guild_store::users::find(c, &user.id)?)))
-        .await?;
-    let row = row.ok_or_else(|| ApiError::not_found("user"))?;
-    Ok(HttpResponse::Ok().json(UserView::try_from(row)?))
+    let view = state.read(user, app::me).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// The answer to a wrong current password (ACC-5).
+fn wrong_password(wrong: WrongPassword) -> ApiError {
+    match wrong {
+        WrongPassword::Mismatch => ApiError::field(
+            "current_password",
+            "password_mismatch",
+            "the current password is wrong",
+        ),
+        WrongPassword::Throttled(t) => throttled(t),
+    }
+}
+
+/// The steps of a password change: reserve an attempt, check the current
+/// password, settle a wrong one, or hash the new one and change it.
+fn change_password_steps(
+    s: &AppState,
+    user: &AuthUser,
+    req: &RequestContext,
+    body: ChangePasswordRequest,
+) -> ApiResult<TokenResponse> {
+    let ctx = s.ctx(Some(user), Some(req));
+    let attempt = Attempt::password_change(&user.username, &req.address);
+    let reservation = reserve(s, &ctx, &attempt)?;
+    let hash = s.store.read(|c| app::current_password_hash(&ctx, c))?;
+    let right = on_hasher(s, &reservation, || {
+        s.passwords.verify(&body.current_password, Some(&hash))
+    })?;
+    if !right {
+        let wrong = s
+            .store
+            .write(|c| app::password_change_failed(&ctx, c, &attempt))?;
+        return Err(wrong_password(wrong));
+    }
+    let new_hash = on_hasher(s, &reservation, || s.passwords.hash(&body.new_password))?;
+    let (secret, refresh_hash) = new_refresh_secret();
+    let session = s
+        .store
+        .write(|c| app::change_password(&ctx, c, &attempt, &reservation, new_hash, refresh_hash))?;
+    tokens(s, &session, secret, &ctx)
 }
 
 /// Change the caller's password. Every session of the account ends (ACC-1);
@@ -502,107 +268,7 @@ pub async fn change_password(
         ApiError::from(e)
     })?;
     let tokens = state
-        .run(move |s| {
-            let now = s.clock.now();
-            let throttle = LoginThrottle::password_change();
-            let key = AttemptKey {
-                kind: attempt_kind::PASSWORD_CHANGE,
-                username: &user.username,
-                address: &ctx.address,
-            };
-            let attempt = reserve_attempt(s, &throttle, &key, now)?;
-            let row = s
-                .store
-                .read(|c| guild_store::users::find(c, &user.id))?
-                .ok_or_else(|| ApiError::not_found("user"))?;
-            if !check_password(
-                s,
-                &attempt,
-                &body.current_password,
-                Some(&row.password_hash),
-            )? {
-                let refusal = s.store.write(|c| -> ApiResult<ApiError> {
-                    // Concurrent settlements of this account run one at a time,
-                    // so ending the sessions never races on the account row.
-                    sessions::lock_attempt_keys(c, &key)?;
-                    let since = throttle.window_start(now).naive_utc();
-                    let failures = sessions::count_attempts(c, &key, since)?.account;
-                    let exhausted = throttle.exhausted(failures);
-                    if exhausted {
-                        end_all_sessions(c, &user.id, now)?;
-                    }
-                    audit::record::<(), serde_json::Value>(
-                        c,
-                        &Actor::new(&user, &ctx, now),
-                        Change {
-                            action: "auth.password_change_failed",
-                            entity_type: "user",
-                            entity_id: &user.id,
-                            organisation_id: user.organisation_id.as_deref(),
-                            before: None,
-                            after: Some(&serde_json::json!({
-                                "address": ctx.address,
-                                "failures": failures,
-                                "sessions_ended": exhausted,
-                            })),
-                        },
-                    )?;
-                    if exhausted {
-                        Ok(throttled_error(
-                            c,
-                            &throttle,
-                            &key,
-                            &[AttemptScope::Account],
-                            guild_domain::Refusal::rule(
-                                "ACC-5",
-                                "password_change_throttled",
-                                "too many wrong current passwords: every session of this account \
-                                 has ended; log in again and retry in 15 minutes",
-                            ),
-                            now,
-                        ))
-                    } else {
-                        Ok(ApiError::field(
-                            "current_password",
-                            "password_mismatch",
-                            "the current password is wrong",
-                        ))
-                    }
-                })?;
-                return Err(refusal);
-            }
-            let hash = match s.passwords.hash(&body.new_password) {
-                Ok(hash) => hash,
-                Err(busy) => {
-                    s.store
-                        .write(|c| sessions::delete_attempt(c, &attempt).map_err(ApiError::from))?;
-                    return Err(busy);
-                }
-            };
-            s.store.write(|c| {
-                sessions::lock_attempt_keys(c, &key)?;
-                sessions::delete_attempt(c, &attempt)?;
-                sessions::clear_attempts(c, &key, false)?;
-                end_all_sessions(c, &user.id, now)?;
-                let mut row = guild_store::users::find(c, &user.id)?
-                    .ok_or_else(|| ApiError::not_found("user"))?;
-                row.password_hash = hash;
-                guild_store::users::update(c, &mut row, now.naive_utc())?;
-                audit::record::<(), ()>(
-                    c,
-                    &Actor::new(&user, &ctx, now),
-                    Change {
-                        action: "user.change_password",
-                        entity_type: "user",
-                        entity_id: &user.id,
-                        organisation_id: user.organisation_id.as_deref(),
-                        before: None,
-                        after: None,
-                    },
-                )?;
-                open_session(c, s, &row, None, now)
-            })
-        })
+        .run(move |s| change_password_steps(s, &user, &ctx, body))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))

@@ -1,32 +1,27 @@
 //! Signed credentials and the association's signing keys (CRT-3): the JWKS
 //! anyone can fetch, key rotation by the administrator, and a certificate's
-//! credential as a compact JWS. The design choices are documented in
-//! [`crate::signing`].
+//! credential as a compact JWS. The design choices and the use cases are in
+//! [`guild_app::signing`].
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use chrono::{DateTime, Utc};
+use guild_app::signing as app;
 use guild_domain::Role;
-use guild_domain::certificate::{self, CertificateRecordStatus};
-use guild_domain::clock::local_date;
-use guild_store::DbConn;
-use guild_store::signing_keys::SigningKeyRow;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::audit::{self, Actor, Change};
-use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{PageParams, Paged, RequestContext, parse_stored};
-use crate::openapi::{ActionErrors, ListErrors, PublicErrors, ReadErrors};
-use crate::routes::certificates::CERTIFICATE_READERS;
-use crate::routes::users::stored_uuid;
-use crate::signing::{
-    self, ALGORITHM, CredentialClaims, JWKS_PATH, Jwk, Jwks, credential_claims, jwk_of,
-    sign_compact,
+pub use guild_app::signing::{
+    CredentialClaims, CredentialView, Jwk, Jwks, SigningKeyRotation, SigningKeyStatus,
+    SigningKeyView,
 };
+
+use crate::auth::AuthUser;
+use crate::error::ApiResult;
+use crate::extract::{PageParams, Paged, RequestContext};
+use crate::openapi::{ActionErrors, ListErrors, PublicErrors, ReadErrors};
+use crate::routes::certificates::{CERTIFICATE_READERS, settings};
 use crate::state::AppState;
 
 /// Registers this module's endpoints under `/api/v1`. The JWKS itself,
@@ -40,76 +35,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// The media type of a bare compact JWS (RFC 7519).
 pub const JWT_MEDIA_TYPE: &str = "application/jwt";
 
-/// Whether a signing key still signs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SigningKeyStatus {
-    /// The one key that signs new credentials.
-    Active,
-    /// No longer signs; stays in the JWKS so earlier credentials verify.
-    Retired,
-}
-
-impl SigningKeyStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            SigningKeyStatus::Active => guild_store::signing_keys::ACTIVE,
-            SigningKeyStatus::Retired => guild_store::signing_keys::RETIRED,
-        }
-    }
-
-    fn parse(stored: &str) -> ApiResult<Self> {
-        match stored {
-            guild_store::signing_keys::ACTIVE => Ok(SigningKeyStatus::Active),
-            guild_store::signing_keys::RETIRED => Ok(SigningKeyStatus::Retired),
-            other => Err(ApiError::Internal(format!(
-                "corrupt row in signing_keys: unknown status {other:?}"
-            ))),
-        }
-    }
-}
-
-/// A signing key as the administrator sees it: its public part and status,
-/// never the private key.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct SigningKeyView {
-    /// The key id, the `kid` in credential headers and in the JWKS.
-    pub id: Uuid,
-    /// Always `EdDSA` (Ed25519).
-    pub algorithm: String,
-    /// Whether it still signs.
-    pub status: SigningKeyStatus,
-    /// The public key as published in the JWKS.
-    pub public_jwk: Jwk,
-    /// When it was created.
-    pub created_at: DateTime<Utc>,
-    /// When it stopped signing.
-    pub retired_at: Option<DateTime<Utc>>,
-}
-
-impl TryFrom<&SigningKeyRow> for SigningKeyView {
-    type Error = ApiError;
-    fn try_from(r: &SigningKeyRow) -> ApiResult<Self> {
-        Ok(SigningKeyView {
-            id: stored_uuid("signing_keys", &r.id)?,
-            algorithm: r.algorithm.clone(),
-            status: SigningKeyStatus::parse(&r.status)?,
-            public_jwk: jwk_of(r),
-            created_at: r.created_at.and_utc(),
-            retired_at: r.retired_at.map(|t| t.and_utc()),
-        })
-    }
-}
-
-/// The outcome of a rotation.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct SigningKeyRotation {
-    /// The new key, which signs from now on.
-    pub active: SigningKeyView,
-    /// The key it replaced, now retired and still in the JWKS.
-    pub retired: Option<SigningKeyView>,
-}
-
 /// Filters for the key list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -122,25 +47,6 @@ pub struct SigningKeyQuery {
     pub cursor: Option<String>,
     /// Only keys with this status.
     pub status: Option<SigningKeyStatus>,
-}
-
-/// A certificate's signed credential (CRT-3).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CredentialView {
-    /// The compact JWS (`header.payload.signature`, EdDSA over Ed25519).
-    /// Verify it with the key named by `kid` in the JWKS.
-    #[schema(
-        example = "eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCIsImtpZCI6Ii4uLiJ9.eyJpc3MiOiIuLi4ifQ.c2lnbmF0dXJl"
-    )]
-    pub credential: String,
-    /// The id of the key that signed it.
-    pub kid: String,
-    /// Always `EdDSA`.
-    pub algorithm: String,
-    /// Where the public keys are published.
-    pub jwks_url: String,
-    /// The signed claims, decoded for convenience (the JWS is what counts).
-    pub claims: CredentialClaims,
 }
 
 /// The association's public keys for verifying signed credentials (CRT-3),
@@ -159,24 +65,19 @@ pub struct CredentialView {
 )]
 #[get("/.well-known/jwks.json")]
 pub async fn jwks(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let keys = state
+    let body = state
         .run(|s| {
-            let keys = s.store.read(guild_store::signing_keys::all)?;
-            if !keys.is_empty() {
+            let keys = s.store.read(app::published_keys)?;
+            if !keys.keys.is_empty() {
                 return Ok(keys);
             }
             // The server creates the first key when it starts; should it be
             // missing anyway, an empty set would make nothing verifiable.
             let now = s.clock.now();
-            s.store.write(|c| {
-                signing::ensure_active_key(c, now)?;
-                Ok::<_, ApiError>(guild_store::signing_keys::all(c)?)
-            })
+            Ok(s.store
+                .write(|c| app::published_keys_creating_first(c, now))?)
         })
         .await?;
-    let body = Jwks {
-        keys: keys.iter().map(jwk_of).collect(),
-    };
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
         .json(body))
@@ -199,22 +100,11 @@ pub async fn list_keys(
     user.require(&[Role::Admin])?;
     let q = q.into_inner();
     let page = PageParams::parse(q.limit, q.cursor.as_deref())?;
-    let status = q.status.map(SigningKeyStatus::as_str);
+    let status = q.status;
     let rows = state
-        .run(move |s| {
-            s.store.read(|c| {
-                Ok(guild_store::signing_keys::list(
-                    c,
-                    status,
-                    page.after.as_deref(),
-                    page.limit,
-                )?)
-            })
-        })
+        .read(user, move |_, c| app::list_keys(c, status, page))
         .await?;
-    Ok(HttpResponse::Ok().json(Paged::try_from_page(rows, |r| {
-        SigningKeyView::try_from(&r)
-    })?))
+    Ok(HttpResponse::Ok().json(Paged::from_page(rows, |v| v)))
 }
 
 /// Rotate the signing key (administrator only, CRT-3): a new key signs from
@@ -232,42 +122,7 @@ pub async fn rotate_key(
     user: AuthUser,
 ) -> ApiResult<HttpResponse> {
     user.require(&[Role::Admin])?;
-    let view = state
-        .run(move |s| {
-            let now = s.clock.now();
-            s.store.write(|c| {
-                let actor = Actor::new(&user, &ctx, now);
-                let (old, new) = signing::rotate(c, now)?;
-                let before = old
-                    .as_ref()
-                    .map(|o| {
-                        // As it was before the rotation: active.
-                        let mut was = SigningKeyView::try_from(o)?;
-                        was.status = SigningKeyStatus::Active;
-                        was.retired_at = None;
-                        Ok::<_, ApiError>(was)
-                    })
-                    .transpose()?;
-                let view = SigningKeyRotation {
-                    active: SigningKeyView::try_from(&new)?,
-                    retired: old.as_ref().map(SigningKeyView::try_from).transpose()?,
-                };
-                audit::record(
-                    c,
-                    &actor,
-                    Change {
-                        action: "signing_key.rotate",
-                        entity_type: "signing_key",
-                        entity_id: &new.id,
-                        organisation_id: None,
-                        before: before.as_ref(),
-                        after: Some(&view),
-                    },
-                )?;
-                Ok::<_, ApiError>(view)
-            })
-        })
-        .await?;
+    let view = state.tx(user, ctx, app::rotate).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -316,30 +171,25 @@ pub async fn get_credential(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     user.require(CERTIFICATE_READERS)?;
-    let id = id.into_inner().to_string();
+    let id = id.into_inner();
     let bare = wants_bare_jws(&req);
-    let view = state
-        .run(move |s| {
-            let now = s.clock.now();
-            let (claims, key) = s.store.read(|c| {
-                let claims = claims_now(c, s, &user, &id, now)?;
-                Ok::<_, ApiError>((claims, guild_store::signing_keys::active(c)?))
-            })?;
-            let key = match key {
-                Some(k) => k,
-                None => s
-                    .store
-                    .write(|c| first_key_for_request(c, &Actor::new(&user, &ctx, now)))?,
-            };
-            Ok(CredentialView {
-                credential: sign_compact(&key, &claims)?,
-                kid: key.id.clone(),
-                algorithm: ALGORITHM.to_owned(),
-                jwks_url: format!("{}{JWKS_PATH}", s.config.public_base_url),
-                claims,
-            })
-        })
-        .await?;
+    let settings = settings(&state);
+    let (reader, first) = (settings.clone(), user.clone());
+    let view = match state
+        .read(user, move |ctx, c| app::credential(ctx, c, id, &reader))
+        .await?
+    {
+        Some(view) => view,
+        // The server creates the first key when it starts; should it be
+        // missing anyway, the first credential creates it (audited).
+        None => {
+            state
+                .tx(first, ctx, move |ctx, c| {
+                    app::credential_with_first_key(ctx, c, id, &settings)
+                })
+                .await?
+        }
+    };
     let mut response = HttpResponse::Ok();
     response.insert_header((header::CACHE_CONTROL, "private, no-store"));
     if bare {
@@ -347,55 +197,6 @@ pub async fn get_credential(
     } else {
         Ok(response.json(view))
     }
-}
-
-/// The claims of the certificate `id` as of `now`, or 404 / the CRT-3 refusal.
-fn claims_now(
-    conn: &mut DbConn,
-    s: &AppState,
-    user: &AuthUser,
-    id: &str,
-    now: DateTime<Utc>,
-) -> ApiResult<CredentialClaims> {
-    let row = crate::routes::certificates::visible(conn, user, id)?;
-    let program = guild_store::programs::find(conn, &row.program_id)?.ok_or_else(|| {
-        ApiError::Internal(format!("certificate {} names a missing program", row.id))
-    })?;
-    let stored: CertificateRecordStatus = parse_stored("certificates", &row.status)?;
-    let today = local_date(now, s.config.time_zone);
-    let status = certificate::status(stored, row.valid_until, today, s.config.ce_grace_days);
-    credential_claims(
-        &row,
-        &program,
-        status,
-        now,
-        s.config.time_zone,
-        &s.config.public_base_url,
-    )
-    .map_err(ApiError::Refused)
-}
-
-/// Creates the first signing key when a credential is requested and none
-/// exists (the server normally creates it at start), auditing it under the
-/// caller.
-fn first_key_for_request(conn: &mut DbConn, actor: &Actor<'_>) -> ApiResult<SigningKeyRow> {
-    let (key, created) = signing::ensure_active_key(conn, actor.at)?;
-    if created {
-        let view = SigningKeyView::try_from(&key)?;
-        audit::record(
-            conn,
-            actor,
-            Change::<(), _> {
-                action: "signing_key.create",
-                entity_type: "signing_key",
-                entity_id: &key.id,
-                organisation_id: None,
-                before: None,
-                after: Some(&view),
-            },
-        )?;
-    }
-    Ok(key)
 }
 
 #[cfg(test)]
