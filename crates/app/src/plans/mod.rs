@@ -25,9 +25,9 @@ pub use records::{
     PlanVersionView, PlanView, UpdatePlan,
 };
 
+pub use guild_domain::roles::{PLAN_EDITORS, PLAN_PUBLISHERS, PLAN_READERS};
 use std::collections::HashMap;
 
-use guild_domain::Role;
 use guild_domain::plan::{
     PlanAction, PlanItem, PlanStatus, check_item_programs, plan_is_editable, plan_is_publishable,
     plan_transition, plan_year_is_open,
@@ -46,20 +46,6 @@ use crate::inputs::check_version;
 use crate::{Page, PageRequest};
 
 use records::items_json;
-
-/// Roles that read plans: association staff and the authority.
-pub const PLAN_READERS: &[Role] = &[
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-    Role::Finance,
-    Role::Leader,
-    Role::Authority,
-];
-/// Roles that draft plans and edit drafts: the training staff.
-pub const PLAN_EDITORS: &[Role] = &[Role::Admin, Role::TrainingOfficer, Role::TrainingHead];
-/// Roles that publish and amend plans: a decision of the training head (or admin).
-pub const PLAN_PUBLISHERS: &[Role] = &[Role::Admin, Role::TrainingHead];
 
 /// PLN-1 with PRG-1: every item names an existing program; a retired program
 /// may stay in a plan that already listed it but cannot be added. Every
