@@ -11,6 +11,7 @@ pub mod archives;
 pub mod attendance;
 pub mod audit_events;
 pub mod bans;
+pub mod calendar;
 pub mod ce;
 pub mod certificate_requests;
 pub mod certificates;
