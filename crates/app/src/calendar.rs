@@ -82,7 +82,8 @@ pub enum Set {
     Replaced,
 }
 
-fn out_of_range() -> AppError {
+/// Date arithmetic that left the supported range: our fault, never the client's.
+pub(crate) fn out_of_range() -> AppError {
     AppError::Internal("date arithmetic left the supported range".to_owned())
 }
 

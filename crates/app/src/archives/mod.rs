@@ -43,12 +43,12 @@ use guild_store::classes::ClassRow;
 use guild_store::locks::Locked;
 use uuid::Uuid;
 
+use crate::calendar::{self, out_of_range};
 use crate::ctx::Ctx;
 use crate::error::{AppError, AppResult, stored};
 use crate::events::kinds as ev;
 use crate::inputs::check_version;
-use crate::{Page, PageRequest, calendar};
-use records::out_of_range;
+use crate::{Page, PageRequest};
 
 /// What due dates are computed against: today, the time zone and the calendar.
 struct Today {

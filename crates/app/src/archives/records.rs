@@ -11,7 +11,8 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::Today;
-use crate::error::{AppError, AppResult, stored};
+use crate::calendar::out_of_range;
+use crate::error::{AppResult, stored};
 use crate::ids::{stored_id, stored_opt};
 
 const T: &str = "archives";
@@ -112,10 +113,6 @@ pub struct ListArchives {
     pub overdue: Option<bool>,
     /// Only this class's archive.
     pub class_id: Option<Uuid>,
-}
-
-pub(super) fn out_of_range() -> AppError {
-    AppError::Internal("date arithmetic left the supported range".to_owned())
 }
 
 fn document_view(
