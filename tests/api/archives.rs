@@ -330,6 +330,11 @@ backend_tests! {
         let actions: Vec<&str> = events.body["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
         assert_eq!(actions.iter().filter(|a| **a == "archive.attach_document").count(), 4, "{actions:?}");
         assert_eq!(actions.iter().filter(|a| **a == "archive.complete").count(), 1, "{actions:?}");
+        // Each change wrote its outbox row (API-8), about no organisation.
+        let outbox = app.outbox("archive", &id);
+        let kinds: Vec<&str> = outbox.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["archive.opened", "archive.document_attached", "archive.document_attached", "archive.document_attached", "archive.document_attached", "archive.completed"]);
+        assert!(outbox.iter().all(|e| e.organisation_id.is_none()), "{outbox:?}");
     }
 
     // rule ARC-2: a public holiday in the window moves the due date by a working
@@ -399,6 +404,8 @@ backend_tests! {
         let events = app.get("/api/v1/audit-events?entity_type=calendar_day&entity_id=2026-04-18", Some(&g.c.s.admin));
         let actions: Vec<&str> = events.body["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
         assert_eq!(actions, ["calendar_day.set", "calendar_day.set", "calendar_day.delete"]);
+        let kinds: Vec<String> = app.outbox("calendar_day", "2026-04-18").into_iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["calendar_day.set", "calendar_day.set", "calendar_day.deleted"]);
     }
 
     // rule ARC-2: the calendar is kept by the training head (or the

@@ -12,6 +12,7 @@ pub mod attendance;
 pub mod audit_events;
 pub mod auth;
 pub mod bans;
+pub mod calendar;
 pub mod ce;
 pub mod certificate_requests;
 pub mod certificates;

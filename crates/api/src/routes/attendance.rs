@@ -15,7 +15,6 @@
 //!   [`eligibility_of`].
 
 use actix_web::{HttpResponse, get, post, web};
-use guild_app::DbConn;
 use guild_app::attendance::{self as app, ListLeaveRequests};
 use guild_domain::attendance::{LeaveAction, LeaveStatus};
 pub use guild_domain::roles::{CLASS_HEAD_ROLES, LEAVE_FILERS};
@@ -55,17 +54,6 @@ pub struct LeaveQuery {
     pub enrolment_id: Option<Uuid>,
     /// Only for this session.
     pub session_id: Option<Uuid>,
-}
-
-/// The class's attendance sheet as `user` may see it (ATT-1), inside another
-/// use case's transaction; the archive generates its attendance sheet from it
-/// (ARC-1).
-pub(crate) fn sheet_in_tx(
-    conn: &mut DbConn,
-    user: &AuthUser,
-    class_id: &str,
-) -> ApiResult<AttendanceSheet> {
-    Ok(app::sheet_for(conn, &user.caller(), class_id)?)
 }
 
 /// Record the attendance of one session (ATT-1): `present`, `excused` or

@@ -1,17 +1,13 @@
-//! Class archives (ARC-1, ARC-2): what other use cases need of them. A class's
-//! archive opens when its results are first published (EXM-5), inside the
-//! publishing transaction; the archive clock runs from that time.
+//! What the audit log and the outbox keep of an archive.
 
 use chrono::{DateTime, Utc};
-use guild_domain::archive::ArchiveStatus;
 use guild_store::DbConn;
 use guild_store::archives::{ArchiveDocumentRow, ArchiveRow};
 use serde::Serialize;
-use uuid::Uuid;
 
 use crate::ctx::Ctx;
 use crate::error::AppResult;
-use crate::events::{Event, EventKind, kinds as ev};
+use crate::events::{Event, EventKind};
 
 /// What the audit log keeps of an archive: its stored facts, not the due
 /// date and lateness, which depend on the day and the calendar.
@@ -60,7 +56,7 @@ pub fn snapshot<'a>(row: &'a ArchiveRow, docs: &'a [ArchiveDocumentRow]) -> Arch
 }
 
 /// Emits `kind` about an archive with its snapshots before and after.
-pub fn emit(
+pub(super) fn emit(
     ctx: &Ctx,
     conn: &mut DbConn,
     kind: EventKind,
@@ -71,32 +67,4 @@ pub fn emit(
         conn,
         Event::new(kind, "archive", after.id, before, Some(after))?,
     )
-}
-
-/// Opens the class's archive when its results are published (ARC-1, ARC-2),
-/// inside the publishing transaction. Idempotent: when the class already has
-/// an archive nothing changes, so the clock runs from the first publication.
-/// Emits `archive.opened`.
-pub fn open_for_class(
-    ctx: &Ctx,
-    conn: &mut DbConn,
-    class_id: &str,
-    published_at: DateTime<Utc>,
-) -> AppResult<()> {
-    if guild_store::archives::find_by_class(conn, class_id)?.is_some() {
-        return Ok(());
-    }
-    let row = ArchiveRow {
-        id: Uuid::now_v7().to_string(),
-        class_id: class_id.to_owned(),
-        results_published_at: published_at.naive_utc(),
-        status: ArchiveStatus::Open.as_str().to_owned(),
-        completed_by: None,
-        completed_at: None,
-        version: 1,
-        created_at: ctx.now.naive_utc(),
-        updated_at: ctx.now.naive_utc(),
-    };
-    guild_store::archives::insert(conn, &row)?;
-    emit(ctx, conn, ev::ARCHIVE_OPENED, None, &snapshot(&row, &[]))
 }
