@@ -14,9 +14,11 @@ use actix_web::{HttpResponse, delete, get, post, put, web};
 use chrono::NaiveDate;
 use guild_app::archives::{self as app, ListArchives};
 use guild_app::calendar::{self, Set};
-use guild_domain::Role;
 use guild_domain::archive::{ArchiveStatus, DocumentKind};
 use guild_domain::calendar::YEARS;
+pub use guild_domain::roles::{
+    ARCHIVE_KEEPERS, ARCHIVE_READERS, CALENDAR_KEEPERS, CALENDAR_READERS,
+};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -30,30 +32,6 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::{IfMatch, PageParams, Paged, RequestContext, etag, validate};
 use crate::openapi::{ActionErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::state::AppState;
-
-/// Who reads archives: training staff and the authority.
-pub const ARCHIVE_READERS: &[Role] = &[
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-    Role::Authority,
-];
-
-/// Who attaches documents and completes archives: training staff.
-pub const ARCHIVE_KEEPERS: &[Role] = &[Role::Admin, Role::TrainingOfficer, Role::TrainingHead];
-
-/// Who reads the working-day calendar: association staff and the authority.
-pub const CALENDAR_READERS: &[Role] = &[
-    Role::Admin,
-    Role::TrainingOfficer,
-    Role::TrainingHead,
-    Role::Finance,
-    Role::Leader,
-    Role::Authority,
-];
-
-/// Who keeps the working-day calendar: the training head and the administrator.
-pub const CALENDAR_KEEPERS: &[Role] = &[Role::Admin, Role::TrainingHead];
 
 /// The media type of the generated documents.
 const CSV: &str = "text/csv; charset=utf-8; header=present";
