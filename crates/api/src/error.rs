@@ -11,7 +11,6 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use guild_domain::codes::{self, Kind};
 use guild_domain::error::{FieldError, InvalidTransition, Refusal};
-use guild_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -288,18 +287,6 @@ impl ApiError {
 
     /// The problem document for this error.
     pub fn problem(&self) -> Problem {
-        let base = |code: &str, status: StatusCode, title: &str, detail: Option<String>| Problem {
-            type_uri: format!("urn:guild:problem:{code}"),
-            title: title.to_owned(),
-            status: status.as_u16(),
-            detail,
-            code: code.to_owned(),
-            rule: None,
-            errors: None,
-            allowed_actions: None,
-            reason: None,
-            request_id: None,
-        };
         match self {
             ApiError::Http { code, detail } => base(
                 code.as_str(),
@@ -376,6 +363,22 @@ impl ApiError {
     }
 }
 
+/// A problem document with no rule, field errors or allowed actions yet.
+fn base(code: &str, status: StatusCode, title: &str, detail: Option<String>) -> Problem {
+    Problem {
+        type_uri: format!("urn:guild:problem:{code}"),
+        title: title.to_owned(),
+        status: status.as_u16(),
+        detail,
+        code: code.to_owned(),
+        rule: None,
+        errors: None,
+        allowed_actions: None,
+        reason: None,
+        request_id: None,
+    }
+}
+
 /// "1 field is invalid", "3 fields are invalid".
 fn invalid_count(errors: &[FieldProblem]) -> String {
     let n = errors.len();
@@ -393,27 +396,6 @@ fn transition_detail(t: &InvalidTransition) -> String {
         "cannot {} a {} that is {}; allowed: {allowed}",
         t.action, t.entity, t.from
     )
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Stale { .. } => ApiError::version_mismatch(),
-            e if e.is_unavailable() => ApiError::Unavailable(e.to_string()),
-            other => ApiError::Internal(other.to_string()),
-        }
-    }
-}
-
-impl From<diesel_error::Error> for ApiError {
-    fn from(e: diesel_error::Error) -> Self {
-        ApiError::from(StoreError::Query(e))
-    }
-}
-
-/// Diesel's error type, re-exported by the store for transactions.
-mod diesel_error {
-    pub use guild_store::QueryError as Error;
 }
 
 impl From<Refusal> for ApiError {
@@ -518,6 +500,7 @@ mod catalogue_scan;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use guild_app::AppError;
 
     #[test]
     fn every_code_is_unique_and_an_error_status() {
@@ -617,9 +600,9 @@ mod tests {
 
     #[test]
     fn a_lost_database_connection_answers_503_with_retry_after() {
-        // A connection that died mid-request is the database's state, not a bug.
-        let lost = StoreError::Query(guild_store::QueryError::BrokenTransactionManager);
-        let err = ApiError::from(lost);
+        // A connection that died mid-request is the database's state, not a bug
+        // (the store's errors become AppError::Unavailable in guild-app).
+        let err = ApiError::from(AppError::Unavailable("connection lost".to_owned()));
         assert!(matches!(err, ApiError::Unavailable(_)), "{err:?}");
         let response = err.error_response();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -627,7 +610,7 @@ mod tests {
             response.headers().get(header::RETRY_AFTER),
             Some(&HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS))
         );
-        let bug = StoreError::Query(guild_store::QueryError::NotFound);
+        let bug = AppError::Internal("no such row".to_owned());
         assert!(matches!(ApiError::from(bug), ApiError::Internal(_)));
     }
 

@@ -2,7 +2,7 @@
 //! the request context, validation, `If-Match` and pagination (API-3, API-5).
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
-use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures_util::future::{Ready, ready};
@@ -18,6 +18,38 @@ pub const JSON_LIMIT: usize = 64 * 1024;
 /// The largest body any endpoint accepts (the CSV upload); each endpoint's
 /// extractor enforces its own, smaller or equal, limit.
 pub const LARGEST_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// Reads a whole body stream, refusing more than `limit` bytes with 413
+/// (and 400 `malformed_json` when the stream breaks); `hint` is the expected
+/// size, for the first allocation (at most `limit`).
+pub async fn read_limited<S>(mut stream: S, limit: usize, hint: usize) -> ApiResult<web::Bytes>
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>> + Unpin,
+{
+    use futures_util::StreamExt as _;
+    let mut body = web::BytesMut::with_capacity(hint.min(limit));
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::http(
+                ErrorCode::MalformedJson,
+                format!("the body could not be read: {e}"),
+            )
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// 413: the body is over `limit` bytes.
+pub fn too_large(limit: usize) -> ApiError {
+    ApiError::http(
+        ErrorCode::PayloadTooLarge,
+        format!("the body may be at most {limit} bytes"),
+    )
+}
 
 /// Turns a JSON body error into problem+json: 400 malformed, 413 too large,
 /// 415 wrong media type, 422 wrong shape.
@@ -319,13 +351,6 @@ impl<T: ToSchema> Paged<T> {
             next_cursor: page.next_after.as_deref().map(encode_cursor),
         })
     }
-}
-
-/// Parses a stored enum value, treating an unknown one as corrupt data (500, logged).
-pub fn parse_stored<T: std::str::FromStr>(table: &'static str, value: &str) -> ApiResult<T> {
-    value
-        .parse()
-        .map_err(|_| ApiError::Internal(format!("corrupt row in {table}: unknown value {value:?}")))
 }
 
 #[cfg(test)]

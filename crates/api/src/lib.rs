@@ -1,11 +1,10 @@
 //! Guild HTTP API: actix-web handlers, authentication, configuration and the
-//! generated OpenAPI document. Business rules live in `guild-domain`, queries in `guild-store`.
+//! generated OpenAPI document. Use cases live in `guild-app`, business rules in
+//! `guild-domain`; the api never reaches the store (`guild-store`) itself.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod access;
 pub mod app;
-pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod error;

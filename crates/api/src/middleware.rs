@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorCode, PROBLEM_JSON, Problem};
-use crate::extract::{LARGEST_BODY_LIMIT, RequestId};
+use crate::extract::{LARGEST_BODY_LIMIT, RequestId, read_limited};
 use crate::state::AppState;
 
 /// The request id header, echoed on every response.
@@ -253,32 +253,6 @@ fn fallback_problem(status: StatusCode, body: &[u8]) -> Problem {
     problem
 }
 
-/// Reads the whole request body, refusing more than `limit` bytes with 413.
-async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<web::Bytes, ApiError> {
-    use futures_util::StreamExt as _;
-    let too_large = || {
-        ApiError::http(
-            ErrorCode::PayloadTooLarge,
-            format!("the body may be at most {limit} bytes"),
-        )
-    };
-    let mut payload = req.take_payload();
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::http(
-                ErrorCode::MalformedJson,
-                format!("the body could not be read: {e}"),
-            )
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
-}
-
 /// Replays the stored answer of a `POST` repeated with the same `Idempotency-Key`
 /// (API-5): a retried request never acts twice. The key is scoped to the caller.
 ///
@@ -308,7 +282,7 @@ pub async fn idempotency(
     };
     // Buffered up to the largest body any endpoint accepts; the endpoint's own
     // extractor then applies its limit to the replayed payload.
-    let body = match read_body(&mut req, LARGEST_BODY_LIMIT).await {
+    let body = match read_limited(req.take_payload(), LARGEST_BODY_LIMIT, 0).await {
         Ok(body) => body,
         Err(err) => return Ok(req.error_response(err)),
     };

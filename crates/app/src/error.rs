@@ -110,3 +110,16 @@ pub fn stored<T: std::str::FromStr>(table: &'static str, value: &str) -> AppResu
         .parse()
         .map_err(|_| AppError::Internal(format!("corrupt row in {table}: unknown value {value:?}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_connection_is_unavailable_and_a_missing_row_internal() {
+        let lost = StoreError::Query(guild_store::QueryError::BrokenTransactionManager);
+        assert!(matches!(AppError::from(lost), AppError::Unavailable(_)));
+        let bug = StoreError::Query(guild_store::QueryError::NotFound);
+        assert!(matches!(AppError::from(bug), AppError::Internal(_)));
+    }
+}

@@ -44,6 +44,29 @@ pub const ASSOCIATION_READERS: &[Role] = &[
     Role::Authority,
 ];
 
+/// The administrator alone: accounts, terms and signing keys.
+pub const ADMINS: &[Role] = &[Role::Admin];
+
+/// The organisations' own accounts: the filler and the reviewer.
+pub const ORGANISATION_DESKS: &[Role] = &[Role::OrgFiller, Role::OrgReviewer];
+
+/// The administrator and the organisations' accounts: who manages accounts
+/// (each organisation its own).
+pub const ACCOUNT_DESKS: &[Role] = &[Role::Admin, Role::OrgFiller, Role::OrgReviewer];
+
+/// [`ASSOCIATION_READERS`] and the organisations' accounts (each its own):
+/// overviews about a company's staff that are not a trainee's own record.
+pub const ORGANISATION_READERS: &[Role] = &[
+    Role::Admin,
+    Role::TrainingOfficer,
+    Role::TrainingHead,
+    Role::Finance,
+    Role::Leader,
+    Role::Authority,
+    Role::OrgFiller,
+    Role::OrgReviewer,
+];
+
 /// Everyone with a stake in a trainee's records: association staff, the
 /// authority, the trainee's organisation and the trainee (each sees only
 /// their own, by [`crate::access`]).
@@ -151,7 +174,27 @@ pub const CALENDAR_READERS: &[Role] = ASSOCIATION_READERS;
 /// Keep the work calendar (ARC-2).
 pub const CALENDAR_KEEPERS: &[Role] = TRAINING_LEADS;
 /// Read accounts: the admin, and an organisation's own accounts (ACC).
-pub const USER_READERS: &[Role] = &[Role::Admin, Role::OrgFiller, Role::OrgReviewer];
+pub const USER_READERS: &[Role] = ACCOUNT_DESKS;
+/// Create, change, unlock and reset accounts (ACC).
+pub const USER_ADMINS: &[Role] = ADMINS;
+/// Read the audit log: the admin all of it, an organisation its own (API-6).
+pub const AUDIT_READERS: &[Role] = ACCOUNT_DESKS;
+/// File an account change request (ACC).
+pub const CHANGE_FILERS: &[Role] = ACCOUNT_DESKS;
+/// Upload a bulk enrolment file: the organisation's accounts (ENR-1).
+pub const BULK_ENROLLERS: &[Role] = ORGANISATION_DESKS;
+/// Read a class's waiting list (ENR).
+pub const WAITING_LIST_READERS: &[Role] = ORGANISATION_READERS;
+/// Record a payment on an enrolment's ledger (FEE).
+pub const PAYMENT_RECORDERS: &[Role] = &[Role::Finance];
+/// Open teacher terms (TCH-1).
+pub const TERM_KEEPERS: &[Role] = ADMINS;
+/// Read teacher terms and appointments (TCH).
+pub const TEACHER_READERS: &[Role] = ASSOCIATION_READERS;
+/// List and rotate the credential signing keys (CRT-3).
+pub const SIGNING_KEY_KEEPERS: &[Role] = ADMINS;
+/// Withdraw a ban early (DIS).
+pub const BAN_WITHDRAWERS: &[Role] = &[Role::TrainingHead];
 /// Read account change requests (ACC).
 pub const CHANGE_READERS: &[Role] = PEOPLE_DESKS;
 /// Enter and edit people (PPL).
@@ -186,8 +229,10 @@ pub const PROVIDER_DECIDERS: &[Role] = &[Role::Authority];
 pub const REQUIREMENT_READERS: &[Role] = ASSOCIATION_READERS;
 /// Set the CE requirements (CED-1).
 pub const REQUIREMENT_WRITERS: &[Role] = &[Role::Admin, Role::Authority];
-/// Read CE compliance (CED-2).
+/// Read one's CE compliance (CED-2).
 pub const COMPLIANCE_READERS: &[Role] = RECORD_READERS;
+/// List CE compliance across people (CED-2): not trainees.
+pub const COMPLIANCE_LISTERS: &[Role] = ORGANISATION_READERS;
 /// Read CE statistics (CED-5).
 pub const STATISTICS_READERS: &[Role] = ASSOCIATION_READERS;
 
@@ -221,12 +266,15 @@ mod tests {
             ("teaching staff", TEACHING_STAFF, "xxx......x."),
             ("association readers", ASSOCIATION_READERS, "xxxxxx....."),
             ("record readers", RECORD_READERS, "xxxxxxxxx.."),
+            ("admins", ADMINS, "x.........."),
+            ("organisation desks", ORGANISATION_DESKS, "......xx..."),
+            ("account desks", ACCOUNT_DESKS, "x.....xx..."),
+            ("organisation readers", ORGANISATION_READERS, "xxxxxxxx..."),
             ("class record readers", CLASS_RECORD_READERS, "xxxxxxxxxx."),
             ("credit readers", CREDIT_READERS, "xxxxxxxxx.x"),
             ("enrolment creators", ENROLMENT_CREATORS, "xxx...xxx.."),
             ("leave filers", LEAVE_FILERS, "xxx...xxx.."),
             ("archive readers", ARCHIVE_READERS, "xxx..x....."),
-            ("user readers", USER_READERS, "x.....xx..."),
             ("people desks", PEOPLE_DESKS, "xxx...xx..."),
             ("activity recorders", ACTIVITY_RECORDERS, "......xx..x"),
             ("provider readers", PROVIDER_READERS, "xxxxxxxx..x"),

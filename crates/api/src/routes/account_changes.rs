@@ -4,11 +4,11 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use guild_app::account_changes as app;
-use guild_domain::Role;
 use guild_domain::account::{validate_password, validate_username};
 use guild_domain::organisation::{
     AccountChangeAction, AccountChangeStatus, check_org_account_role,
 };
+use guild_domain::roles::CHANGE_FILERS;
 use guild_domain::roles::CHANGE_READERS;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -56,7 +56,7 @@ pub async fn create(
     id: web::Path<Uuid>,
     body: web::Json<CreateAccountChange>,
 ) -> ApiResult<HttpResponse> {
-    user.require(&[Role::Admin, Role::OrgFiller, Role::OrgReviewer])?;
+    user.require(CHANGE_FILERS)?;
     let org_id = id.into_inner();
     let caller = user.clone();
     // Resolve visibility first so another organisation's id answers 404, not 422 (ACC-2).

@@ -2,7 +2,7 @@
 //! users the events of their own organisation's entities.
 
 use actix_web::{HttpResponse, get, web};
-use guild_domain::Role;
+use guild_domain::roles::AUDIT_READERS;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -48,7 +48,7 @@ pub async fn list(
     user: AuthUser,
     q: web::Query<AuditQuery>,
 ) -> ApiResult<HttpResponse> {
-    user.require(&[Role::Admin, Role::OrgFiller, Role::OrgReviewer])?;
+    user.require(AUDIT_READERS)?;
     let q = q.into_inner();
     let page = PageParams::parse(q.limit, q.cursor.as_deref())?;
     let query = guild_app::audit_events::AuditQuery {

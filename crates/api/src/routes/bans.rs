@@ -5,7 +5,7 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use guild_app::bans as app;
-use guild_domain::Role;
+use guild_domain::roles::BAN_WITHDRAWERS;
 use guild_domain::roles::{BAN_READERS, BAN_WRITERS};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -123,7 +123,7 @@ pub async fn withdraw(
     id: web::Path<Uuid>,
     body: web::Json<Reason>,
 ) -> ApiResult<HttpResponse> {
-    user.require(&[Role::TrainingHead])?;
+    user.require(BAN_WITHDRAWERS)?;
     validate(&*body)?;
     let reason = body.into_inner().reason.trim().to_owned();
     let id = id.into_inner();

@@ -4,9 +4,9 @@
 
 use actix_web::{HttpResponse, get, put, web};
 use guild_app::ce::compliance as app;
-use guild_domain::Role;
 use guild_domain::ce::SubjectCategory;
 use guild_domain::ce_compliance::{Requirement, check_requirement};
+use guild_domain::roles::COMPLIANCE_LISTERS;
 pub use guild_domain::roles::{
     COMPLIANCE_READERS, CREDIT_READERS, REQUIREMENT_READERS, REQUIREMENT_WRITERS,
 };
@@ -104,10 +104,7 @@ pub async fn list_compliance(
     user: AuthUser,
     q: web::Query<ComplianceQuery>,
 ) -> ApiResult<HttpResponse> {
-    user.require(COMPLIANCE_READERS)?;
-    if user.role == Role::Trainee {
-        return Err(ApiError::forbidden());
-    }
+    user.require(COMPLIANCE_LISTERS)?;
     let q = q.into_inner();
     let page = PageParams::parse(q.limit, q.cursor.as_deref())?;
     let filter = app::ListCompliance {

@@ -44,7 +44,6 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use futures_util::StreamExt;
 use guild_app::ce::credits as app;
 use guild_app::ce::{ACTIVITY_RECORDERS, PROVIDER_READERS};
 use serde::Deserialize;
@@ -59,7 +58,9 @@ pub use guild_app::ce::credits::{
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::extract::{LARGEST_BODY_LIMIT, PageParams, Paged, RequestContext, json_body_error};
+use crate::extract::{
+    LARGEST_BODY_LIMIT, PageParams, Paged, RequestContext, json_body_error, read_limited, too_large,
+};
 use crate::openapi::{CreateErrors, ReadErrors};
 use crate::state::AppState;
 
@@ -80,7 +81,7 @@ pub struct ActivityCreditQuery {
 
 /// Reads a JSON body of at most [`CREDITS_BODY_LIMIT`] bytes (415 unless
 /// JSON, 413 beyond the limit, 400/422 when it does not parse).
-async fn read_upload(req: &HttpRequest, mut payload: web::Payload) -> ApiResult<CreditUpload> {
+async fn read_upload(req: &HttpRequest, payload: web::Payload) -> ApiResult<CreditUpload> {
     let is_json = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -93,33 +94,15 @@ async fn read_upload(req: &HttpRequest, mut payload: web::Payload) -> ApiResult<
             "send the body as application/json",
         ));
     }
-    let too_large = || {
-        ApiError::http(
-            ErrorCode::PayloadTooLarge,
-            format!("the body may be at most {CREDITS_BODY_LIMIT} bytes"),
-        )
-    };
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > CREDITS_BODY_LIMIT) {
-        return Err(too_large());
+        return Err(too_large(CREDITS_BODY_LIMIT));
     }
-    let mut body = Vec::with_capacity(declared.unwrap_or(0).min(CREDITS_BODY_LIMIT));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::http(
-                ErrorCode::MalformedJson,
-                format!("the body could not be read: {e}"),
-            )
-        })?;
-        if body.len() + chunk.len() > CREDITS_BODY_LIMIT {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = read_limited(payload, CREDITS_BODY_LIMIT, declared.unwrap_or(0)).await?;
     serde_json::from_slice(&body).map_err(|e| json_body_error(&e))
 }
 

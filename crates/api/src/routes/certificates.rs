@@ -34,8 +34,6 @@ use chrono::NaiveDate;
 use guild_app::certificates as app;
 use guild_domain::certificate::CertificateStatus;
 pub use guild_domain::roles::{CERTIFICATE_ISSUERS, CERTIFICATE_READERS};
-use guild_store::DbConn;
-use guild_store::certificates::CertificateRow;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -75,12 +73,6 @@ pub fn settings(state: &AppState) -> CertificateSettings {
         grace_days: state.config.ce_grace_days,
         public_base_url: state.config.public_base_url.clone(),
     }
-}
-
-/// Loads a certificate the caller may see, or 404 exactly like an unknown id
-/// (ACC-2; [`guild_app::certificates::visible`]).
-pub fn visible(conn: &mut DbConn, user: &AuthUser, id: &str) -> ApiResult<CertificateRow> {
-    Ok(app::visible(conn, &user.caller(), id)?)
 }
 
 /// Issue the certificates of a class (CRT-1): training staff, once the

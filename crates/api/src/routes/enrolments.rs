@@ -5,10 +5,10 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use guild_app::enrolments::{self as app, ListEnrolments};
-use guild_domain::Role;
 use guild_domain::enrolment::{EnrolmentAction, EnrolmentStatus, action_roles};
 use guild_domain::roles::ENROLMENT_CREATORS;
 pub use guild_domain::roles::TRAINING_STAFF;
+use guild_domain::roles::WAITING_LIST_READERS;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -262,16 +262,7 @@ pub async fn waiting_list(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    user.require(&[
-        Role::Admin,
-        Role::TrainingOfficer,
-        Role::TrainingHead,
-        Role::Finance,
-        Role::Leader,
-        Role::Authority,
-        Role::OrgFiller,
-        Role::OrgReviewer,
-    ])?;
+    user.require(WAITING_LIST_READERS)?;
     let class_id = id.into_inner();
     let answer = state
         .read(user, move |ctx, c| app::waiting_list(ctx, c, class_id))

@@ -17,7 +17,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use futures_util::StreamExt;
 use guild_app::enrolments::bulk;
-use guild_domain::Role;
+use guild_domain::roles::BULK_ENROLLERS;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -101,7 +101,7 @@ pub async fn bulk_enrol(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    user.require(&[Role::OrgFiller, Role::OrgReviewer])?;
+    user.require(BULK_ENROLLERS)?;
     let is_csv = req
         .headers()
         .get(header::CONTENT_TYPE)

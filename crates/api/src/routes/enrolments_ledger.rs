@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use guild_app::enrolments::ledger as app;
-use guild_domain::Role;
+use guild_domain::roles::PAYMENT_RECORDERS;
 use uuid::Uuid;
 
 pub use guild_app::enrolments::ledger::{LedgerEntryView, LedgerView, RecordPayment};
@@ -52,7 +52,7 @@ pub async fn record_payment(
     id: web::Path<Uuid>,
     body: web::Json<RecordPayment>,
 ) -> ApiResult<HttpResponse> {
-    user.require(&[Role::Finance])?;
+    user.require(PAYMENT_RECORDERS)?;
     validate(&*body)?;
     let body = body.into_inner();
     if body.reference.trim().is_empty() {

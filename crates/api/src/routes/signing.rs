@@ -6,7 +6,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use guild_app::signing as app;
-use guild_domain::Role;
+use guild_domain::roles::SIGNING_KEY_KEEPERS;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -97,7 +97,7 @@ pub async fn list_keys(
     user: AuthUser,
     q: web::Query<SigningKeyQuery>,
 ) -> ApiResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
+    user.require(SIGNING_KEY_KEEPERS)?;
     let q = q.into_inner();
     let page = PageParams::parse(q.limit, q.cursor.as_deref())?;
     let status = q.status;
@@ -121,7 +121,7 @@ pub async fn rotate_key(
     ctx: RequestContext,
     user: AuthUser,
 ) -> ApiResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
+    user.require(SIGNING_KEY_KEEPERS)?;
     let view = state.tx(user, ctx, app::rotate).await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -11,8 +11,8 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use guild_app::teachers as app;
-use guild_domain::Role;
 pub use guild_domain::roles::APPOINTERS;
+use guild_domain::roles::{TEACHER_READERS, TERM_KEEPERS};
 use guild_domain::teacher::AppointmentStatus;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -42,11 +42,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// Association staff and the (read-only) authority read terms and appointments.
 fn require_reader(user: &AuthUser) -> ApiResult<()> {
-    if user.role.is_association_staff() || user.role == Role::Authority {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden())
-    }
+    user.require(TEACHER_READERS)
 }
 
 /// Pagination of the term list.
@@ -116,7 +112,7 @@ pub async fn create_term(
     user: AuthUser,
     body: web::Json<CreateTerm>,
 ) -> ApiResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
+    user.require(TERM_KEEPERS)?;
     validate(&*body)?;
     let body = body.into_inner();
     let view = state

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use guild_app::users as app;
 use guild_domain::Role;
 use guild_domain::account::{UserAction, UserStatus, validate_password, validate_username};
+use guild_domain::roles::USER_ADMINS;
 use guild_domain::roles::USER_READERS;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -18,11 +19,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{IfMatch, PageParams, Paged, RequestContext, etag, validate};
 use crate::openapi::{ActionErrors, CreateErrors, ListErrors, ReadErrors, UpdateErrors};
 use crate::state::AppState;
-
-/// Parses a stored UUID column (for the resources still in `routes`).
-pub fn stored_uuid(table: &'static str, value: &str) -> ApiResult<Uuid> {
-    Ok(guild_app::ids::stored_id(table, value)?)
-}
 
 /// Filters for the account list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -81,7 +77,7 @@ pub async fn create(
     user: AuthUser,
     body: web::Json<CreateUser>,
 ) -> ApiResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
+    user.require(USER_ADMINS)?;
     validate(&*body)?;
     let body = body.into_inner();
     let username = validate_username(&body.username)?;
@@ -139,7 +135,7 @@ pub async fn update(
     if_match: IfMatch,
     body: web::Json<UpdateUser>,
 ) -> ApiResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
+    user.require(USER_ADMINS)?;
     validate(&*body)?;
     let id = id.into_inner();
     let body = body.into_inner();
@@ -161,7 +157,7 @@ async fn transition(
     id: Uuid,
     action: UserAction,
 ) -> ApiResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
+    user.require(USER_ADMINS)?;
     let view = state
         .tx(user, ctx, move |ctx, c| app::transition(ctx, c, id, action))
         .await?;
@@ -207,7 +203,7 @@ pub async fn unlock(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
+    user.require(USER_ADMINS)?;
     let id = id.into_inner();
     let view = state
         .tx(user, ctx, move |ctx, c| app::unlock(ctx, c, id))
@@ -251,7 +247,7 @@ pub async fn reset_password(
     id: web::Path<Uuid>,
     body: web::Json<ResetPassword>,
 ) -> ApiResult<HttpResponse> {
-    user.require(&[Role::Admin])?;
+    user.require(USER_ADMINS)?;
     let id = id.into_inner();
     let body = body.into_inner();
     let reader = user.clone();
