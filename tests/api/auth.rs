@@ -191,6 +191,15 @@ backend_tests! {
         // The spent token again: refused, and the whole family is revoked.
         app.post("/api/v1/auth/refresh", None, json!({"refresh_token": r1})).assert_problem(401, "invalid_refresh_token");
         app.post("/api/v1/auth/refresh", None, json!({"refresh_token": r2})).assert_problem(401, "invalid_refresh_token");
+
+        // rule API-6: the exchange and the reuse are in the audit log, and never published
+        let admin = app.admin();
+        let audit = app.list_all("/api/v1/audit-events?entity_type=user", &admin);
+        let actions: Vec<&str> = audit.iter().filter_map(|a| a["action"].as_str()).collect();
+        assert_eq!(actions.iter().filter(|a| **a == "auth.refresh").count(), 1, "{actions:?}");
+        assert_eq!(actions.iter().filter(|a| **a == "auth.refresh_reused").count(), 1, "{actions:?}");
+        let reuse = audit.iter().find(|a| a["action"] == "auth.refresh_reused").unwrap();
+        assert_eq!(reuse["actor_user_id"], Value::Null, "{reuse:#}");
     }
 
     fn refresh_families_are_independent(app: TestApp) {

@@ -332,6 +332,18 @@ backend_tests! {
         let disq: Vec<_> = events.iter().filter(|e| e.kind == "exam_registration.disqualified").collect();
         assert_eq!(disq.len(), 1, "{events:?}");
         assert_eq!(disq[0].organisation_id.as_deref(), Some(e.s.org.id.as_str()));
+        // the ban and the register entry that came with it are announced too
+        let ban = r.body["ban"]["id"].as_str().unwrap();
+        let events = app.outbox("ban", ban);
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["ban.created"], "{events:?}");
+        assert!(events[0].payload.contains(sanction.as_str()), "{events:?}");
+        let entry_id = entry["id"].as_str().unwrap();
+        let events = app.outbox("misconduct_entry", entry_id);
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["misconduct_entry.listed"], "{events:?}");
+        assert_eq!(events[0].organisation_id.as_deref(), Some(e.s.org.id.as_str()));
+        assert!(!events[0].payload.contains(&id_number) && !events[0].payload.contains("张小三"), "{events:?}");
 
         // banned from all training: refused in another program too (ENR-4)
         enrol(&app, &e.s.org.filler, &other, &person, true).assert_rule(422, "person_banned", "ENR-4");
@@ -413,6 +425,11 @@ backend_tests! {
         assert!(events[1].payload.contains("the video shows another examinee"), "{events:?}");
         let events = app.outbox("exam_registration", &reg);
         assert!(events.iter().any(|ev| ev.kind == "exam_registration.reinstated" && ev.organisation_id.as_deref() == Some(e.s.org.id.as_str())), "{events:?}");
+        // so did the ban, the register entry and the public notice
+        let kinds = |t: &str, id: &str| app.outbox(t, id).into_iter().map(|e| e.kind).collect::<Vec<_>>();
+        assert_eq!(kinds("ban", w.body["ban"]["id"].as_str().unwrap()), ["ban.created", "ban.withdrawn"]);
+        assert_eq!(kinds("misconduct_entry", entry["id"].as_str().unwrap()), ["misconduct_entry.listed", "misconduct_entry.withdrawn"]);
+        assert_eq!(kinds("notice", notice["id"].as_str().unwrap()), ["notice.published"]);
     }
 
     // rule DSC-1, DSC-5: a warning counted by a later disqualification is withdrawn only after it

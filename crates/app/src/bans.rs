@@ -186,6 +186,12 @@ pub fn create(ctx: &Ctx, conn: &mut DbConn, body: CreateBan) -> AppResult<BanVie
         withdrawn_by: None,
         withdrawal_reason: None,
     };
+    impose(ctx, conn, row)
+}
+
+/// Writes ban `row` (by hand, or with a sanction: DSC-2, DSC-3): one
+/// `ban.created` event.
+pub(crate) fn impose(ctx: &Ctx, conn: &mut DbConn, row: BanRow) -> AppResult<BanView> {
     guild_store::bans::insert(conn, &row)?;
     let view = BanView::of(row, ctx.today())?;
     ctx.emit(conn, Event::change(ev::BAN_CREATED, None, &view)?)?;
@@ -195,18 +201,29 @@ pub fn create(ctx: &Ctx, conn: &mut DbConn, body: CreateBan) -> AppResult<BanVie
 /// Withdraws a ban with a reason (DSC-5): 409 unless it is in force or
 /// upcoming; the person can be enrolled again at once.
 pub fn withdraw(ctx: &Ctx, conn: &mut DbConn, id: Uuid, reason: String) -> AppResult<BanView> {
-    let id = id.to_string();
-    let today = ctx.today();
-    let before = BanView::of(find(conn, &id)?, today)?;
+    let before = BanView::of(find(conn, &id.to_string())?, ctx.today())?;
     ban_transition(before.status, BanAction::Withdraw)?;
+    lift(ctx, conn, before, &reason)?.ok_or(AppError::Stale)
+}
+
+/// Marks ban `before` withdrawn by the caller with `reason` (by hand, or
+/// with its sanction: DSC-5): one `ban.withdrawn` event. `None` when it was
+/// already withdrawn.
+pub(crate) fn lift(
+    ctx: &Ctx,
+    conn: &mut DbConn,
+    before: BanView,
+    reason: &str,
+) -> AppResult<Option<BanView>> {
+    let id = before.id.to_string();
     let by = &ctx.caller()?.id;
-    if !guild_store::bans::withdraw(conn, &id, by, &reason, ctx.now.naive_utc())? {
-        return Err(AppError::Stale);
+    if !guild_store::bans::withdraw(conn, &id, by, reason, ctx.now.naive_utc())? {
+        return Ok(None);
     }
-    let after = BanView::of(find(conn, &id)?, today)?;
+    let after = BanView::of(find(conn, &id)?, ctx.today())?;
     ctx.emit(
         conn,
         Event::change(ev::BAN_WITHDRAWN, Some(&before), &after)?,
     )?;
-    Ok(after)
+    Ok(Some(after))
 }

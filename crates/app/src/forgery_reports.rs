@@ -194,7 +194,7 @@ pub fn report(
         withdrawn_at: None,
         published_at: at,
     };
-    guild_store::sanctions::insert_misconduct_entry(conn, &entry)?;
+    crate::sanctions::register::list(ctx, conn, &entry)?;
     let row = ForgeryReportRow {
         id: Uuid::now_v7().to_string(),
         person_id,

@@ -4,13 +4,16 @@
 //! use cases publish through [`publish`] inside their own transaction.
 
 use chrono::{DateTime, Utc};
+
 use guild_domain::notice::{NoticeKind, NoticeText};
 use guild_store::DbConn;
 use guild_store::notices::NoticeRow;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::ctx::Ctx;
 use crate::error::{AppResult, stored};
+use crate::events::{Event, kinds as ev};
 use crate::ids::stored_id;
 use crate::{Page, PageRequest};
 
@@ -44,17 +47,17 @@ impl TryFrom<NoticeRow> for NoticeView {
 }
 
 /// Publishes a notice inside the caller's write transaction, so the notice
-/// exists exactly when the change it announces does (TCH-2). `entity_type` and
-/// `entity_id` name what it is about; they are kept for the association and
-/// never shown publicly.
+/// exists exactly when the change it announces does (TCH-2): one
+/// `notice.published` event. `entity_type` and `entity_id` name what it is
+/// about; they are kept for the association and never shown publicly.
 pub fn publish(
+    ctx: &Ctx,
     conn: &mut DbConn,
     kind: NoticeKind,
     text: NoticeText,
     entity_type: &str,
     entity_id: &str,
-    at: DateTime<Utc>,
-) -> AppResult<NoticeRow> {
+) -> AppResult<NoticeView> {
     let row = NoticeRow {
         id: Uuid::now_v7().to_string(),
         kind: kind.as_str().to_owned(),
@@ -62,10 +65,21 @@ pub fn publish(
         body: text.body,
         entity_type: entity_type.to_owned(),
         entity_id: entity_id.to_owned(),
-        published_at: at.naive_utc(),
+        published_at: ctx.now.naive_utc(),
     };
     guild_store::notices::insert(conn, &row)?;
-    Ok(row)
+    let view = NoticeView::try_from(row)?;
+    ctx.emit(
+        conn,
+        Event::new(
+            ev::NOTICE_PUBLISHED,
+            "notice",
+            view.id,
+            None::<&()>,
+            Some(&view),
+        )?,
+    )?;
+    Ok(view)
 }
 
 /// Public notices, oldest first, optionally of one kind (no caller needed).

@@ -385,12 +385,12 @@ pub fn dismiss(
     let after = AppointmentView::build(row, &term, name.clone(), today)?;
     let entity_id = after.id.to_string();
     notices::publish(
+        ctx,
         conn,
         NoticeKind::TeacherDismissal,
         dismissal_notice(&name, &term.name, &reason),
         "teacher_appointment",
         &entity_id,
-        ctx.now,
     )?;
     let event = Event::new(
         ev::TEACHER_DISMISSED,

@@ -303,24 +303,34 @@ pub fn list_entries(
         .order(misconduct_entries::id.desc())
         .limit(limit + 1)
         .load(conn)?;
+    let rows = with_names(conn, rows)?;
+    Ok(page_of(rows, limit, |r| r.entry.id.clone()))
+}
+
+/// One register entry with its names, if it exists.
+pub fn entry_with_names(conn: &mut DbConn, id: &str) -> Result<Option<EntryWithNames>, StoreError> {
+    let rows: Vec<MisconductEntryRow> = find_misconduct_entry(conn, id)?.into_iter().collect();
+    Ok(with_names(conn, rows)?.pop())
+}
+
+/// The entries with the names they show, loaded in two queries.
+fn with_names(
+    conn: &mut DbConn,
+    rows: Vec<MisconductEntryRow>,
+) -> Result<Vec<EntryWithNames>, StoreError> {
     let person_ids: Vec<String> = rows.iter().filter_map(|r| r.person_id.clone()).collect();
     let org_ids: Vec<String> = rows
         .iter()
         .filter_map(|r| r.organisation_id.clone())
         .collect();
-    let person_names: std::collections::HashMap<String, String> = people::table
-        .filter(people::id.eq_any(&person_ids))
-        .select((people::id, people::name))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect();
+    let person_names = person_names(conn, &person_ids)?;
     let org_names: std::collections::HashMap<String, String> = organisations::table
         .filter(organisations::id.eq_any(&org_ids))
         .select((organisations::id, organisations::name))
         .load::<(String, String)>(conn)?
         .into_iter()
         .collect();
-    let rows = rows
+    Ok(rows
         .into_iter()
         .map(|entry| EntryWithNames {
             person_name: entry
@@ -333,8 +343,7 @@ pub fn list_entries(
                 .and_then(|o| org_names.get(o).cloned()),
             entry,
         })
-        .collect();
-    Ok(page_of(rows, limit, |r| r.entry.id.clone()))
+        .collect())
 }
 
 /// The bans with these ids (the bans of a page of sanctions), in one query.

@@ -93,7 +93,7 @@ pub fn settle_login(
 }
 
 /// `ctx` with the account that just logged in as its caller.
-fn logged_in(ctx: &Ctx, user: &UserRow) -> AppResult<Ctx> {
+pub(super) fn logged_in(ctx: &Ctx, user: &UserRow) -> AppResult<Ctx> {
     Ok(Ctx {
         caller: Some(Caller {
             id: user.id.clone(),

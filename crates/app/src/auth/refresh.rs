@@ -5,9 +5,11 @@ use guild_domain::account::{RefreshTokenDeath, refresh_token_state};
 use guild_store::DbConn;
 use guild_store::sessions::{self, RefreshTokenRow};
 
+use super::login::logged_in;
 use super::{Session, is_active, open_session};
 use crate::ctx::Ctx;
 use crate::error::AppResult;
+use crate::events::{Event, kinds as ev};
 
 /// Why a refresh token is refused (401 `invalid_refresh_token`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,13 +48,15 @@ pub fn refresh(
         return Ok(Err(dead));
     }
     match guild_store::users::find(conn, &row.user_id)? {
-        Some(u) if is_active(&u)? => Ok(Ok(open_session(
-            conn,
-            &u,
-            Some(row.family_id),
-            refresh_hash,
-            ctx.now,
-        )?)),
+        Some(u) if is_active(&u)? => {
+            let session = open_session(conn, &u, Some(row.family_id), refresh_hash, ctx.now)?;
+            logged_in(ctx, &u)?.emit(
+                conn,
+                Event::new::<(), ()>(ev::AUTH_TOKENS_REFRESHED, "user", &u.id, None, None)?
+                    .in_organisation(u.organisation_id.as_deref()),
+            )?;
+            Ok(Ok(session))
+        }
         _ => Ok(Err(DeadToken {
             reason: RefreshTokenDeath::Revoked.as_str(),
             detail: "the account is disabled",
@@ -71,10 +75,7 @@ fn spend(ctx: &Ctx, conn: &mut DbConn, row: &RefreshTokenRow) -> AppResult<Optio
         now,
     );
     match state {
-        Err(RefreshTokenDeath::Used) => {
-            sessions::revoke_family(conn, &row.family_id, now.naive_utc())?;
-            return Ok(Some(DeadToken::used()));
-        }
+        Err(RefreshTokenDeath::Used) => return reused(ctx, conn, row),
         Err(RefreshTokenDeath::Revoked) => {
             // A no-op for sessions ended as a whole; it also ends the session
             // of a token used before uses were recorded.
@@ -94,8 +95,24 @@ fn spend(ctx: &Ctx, conn: &mut DbConn, row: &RefreshTokenRow) -> AppResult<Optio
     }
     if !sessions::use_refresh_token(conn, &row.id, now.naive_utc())? {
         // A concurrent refresh used it first: this is a reuse.
-        sessions::revoke_family(conn, &row.family_id, now.naive_utc())?;
-        return Ok(Some(DeadToken::used()));
+        return reused(ctx, conn, row);
     }
     Ok(None)
+}
+
+/// A spent token presented again (ACC-1): its session ends, and the audit
+/// log records it, since it means the token leaked or a client misbehaves.
+fn reused(ctx: &Ctx, conn: &mut DbConn, row: &RefreshTokenRow) -> AppResult<Option<DeadToken>> {
+    sessions::revoke_family(conn, &row.family_id, ctx.now.naive_utc())?;
+    ctx.emit(
+        conn,
+        Event::new::<(), _>(
+            ev::AUTH_REFRESH_TOKEN_REUSED,
+            "user",
+            &row.user_id,
+            None,
+            Some(&serde_json::json!({"address": ctx.address})),
+        )?,
+    )?;
+    Ok(Some(DeadToken::used()))
 }

@@ -163,12 +163,12 @@ fn replace(
             new_employer.filter(|_| row.new_organisation_id != old.organisation_id),
         );
         crate::notices::publish(
+            ctx,
             conn,
             NoticeKind::CertificateChange,
             text,
             "certificate",
             &old.id,
-            ctx.now,
         )?;
     }
     charge_card(ctx, conn, row, old, &new)?;
@@ -190,12 +190,12 @@ fn revoke(
         row.id, row.reason
     ));
     crate::notices::publish(
+        ctx,
         conn,
         NoticeKind::CertificateCancellation,
         cancellation_notice(facts),
         "certificate",
         &old.id,
-        ctx.now,
     )?;
     Ok(())
 }

@@ -22,11 +22,14 @@
 //! - The public register lists entries newest first (by publication).
 //!
 //! Recording and withdrawing each emit one `sanction.*` event (carrying the
-//! employer's notifications), and one `exam_registration.*` event when the
-//! registration changes with it.
+//! employer's notifications), and one more event for each thing that changes
+//! with it: `exam_registration.*` for the registration, `ban.*` for the ban,
+//! `misconduct_entry.*` for the register entry and `notice.published` for a
+//! public notice.
 
 mod record;
 mod records;
+pub(crate) mod register;
 mod withdraw;
 
 pub use record::record_incident;

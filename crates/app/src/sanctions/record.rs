@@ -211,7 +211,7 @@ fn impose_ban(
         withdrawn_by: None,
         withdrawal_reason: None,
     };
-    guild_store::bans::insert(conn, &ban)?;
+    crate::bans::impose(ctx, conn, ban.clone())?;
     Ok(Some(ban))
 }
 
@@ -303,7 +303,8 @@ fn list_on_register(
     sanction_id: &str,
 ) -> AppResult<()> {
     let terms = decision.ban;
-    guild_store::sanctions::insert_misconduct_entry(
+    super::register::list(
+        ctx,
         conn,
         &MisconductEntryRow {
             id: Uuid::now_v7().to_string(),
@@ -319,6 +320,5 @@ fn list_on_register(
             withdrawn_at: None,
             published_at: ctx.now.naive_utc(),
         },
-    )?;
-    Ok(())
+    )
 }

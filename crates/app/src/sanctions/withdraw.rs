@@ -1,9 +1,8 @@
 //! Withdrawing a sanction (DSC-5), in the caller's transaction.
 
 use guild_domain::discipline::{
-    LaterSanction, Outcome, RegisterEntryStatus, SanctionAction, SanctionStatus,
-    check_withdrawable, employer_withdrawal_notice, lifts_disqualification, sanction_transition,
-    withdrawal_notice,
+    LaterSanction, Outcome, SanctionAction, SanctionStatus, check_withdrawable,
+    employer_withdrawal_notice, lifts_disqualification, sanction_transition, withdrawal_notice,
 };
 use guild_domain::exam::RegistrationStatus;
 use guild_domain::notice::NoticeKind;
@@ -20,6 +19,7 @@ use super::{
 use crate::ctx::Ctx;
 use crate::error::{AppError, AppResult};
 use crate::events::{Event, kinds as ev};
+use crate::ids::stored_id;
 use crate::notices::publish;
 
 /// Withdraws a sanction with a reason (training head, DSC-5). Its ban is
@@ -116,7 +116,8 @@ fn mark_withdrawn(
     updated.withdrawal_reason = Some(reason.to_owned());
     guild_store::sanctions::update(conn, &mut updated, at)?;
     if let Some(ban) = &row.ban_id {
-        guild_store::bans::withdraw(conn, ban, by, reason, at)?;
+        let ban = crate::bans::get(ctx, conn, stored_id("sanctions", ban)?)?;
+        crate::bans::lift(ctx, conn, ban, reason)?;
     }
     Ok(updated)
 }
@@ -160,13 +161,7 @@ fn withdraw_from_register(
     let Some(entry) = guild_store::sanctions::entry_of_sanction(conn, &row.id)? else {
         return Ok(());
     };
-    guild_store::sanctions::withdraw_entry(
-        conn,
-        &entry.id,
-        RegisterEntryStatus::Withdrawn.as_str(),
-        reason,
-        ctx.now.naive_utc(),
-    )?;
+    super::register::withdraw(ctx, conn, &entry, reason)?;
     let organisation = match entry.organisation_id.as_deref() {
         Some(o) => guild_store::organisations::find(conn, o)?.map(|o| o.name),
         None => None,
@@ -178,12 +173,12 @@ fn withdraw_from_register(
         reason,
     );
     publish(
+        ctx,
         conn,
         NoticeKind::MisconductWithdrawal,
         text,
         ENTITY,
         &row.id,
-        ctx.now,
     )?;
     Ok(())
 }
