@@ -81,6 +81,32 @@ impl AppState {
         .await
     }
 
+    /// A read that may need one write: `read` runs on one connection, and
+    /// only when it answers `None` does `write` run, in a write transaction
+    /// (e.g. the first signing key, created on first use). `user` is `None`
+    /// for a public endpoint.
+    pub async fn read_or_tx<T, R, W>(
+        &self,
+        user: Option<AuthUser>,
+        req: Option<RequestContext>,
+        read: R,
+        write: W,
+    ) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        R: FnOnce(&Ctx, &mut DbConn) -> AppResult<Option<T>> + Send + 'static,
+        W: FnOnce(&Ctx, &mut DbConn) -> AppResult<T> + Send + 'static,
+    {
+        self.run(move |s| {
+            let ctx = s.ctx(user.as_ref(), req.as_ref());
+            match s.store.read(|c| read(&ctx, c))? {
+                Some(found) => Ok(found),
+                None => Ok(s.store.write(|c| write(&ctx, c))?),
+            }
+        })
+        .await
+    }
+
     /// Runs a use case that needs no caller (a public read) on one
     /// connection, off the async workers.
     pub async fn public<T, F>(&self, f: F) -> ApiResult<T>

@@ -65,18 +65,15 @@ pub struct SigningKeyQuery {
 )]
 #[get("/.well-known/jwks.json")]
 pub async fn jwks(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    // The server creates the first key when it starts; should it be missing
+    // anyway, an empty set would make nothing verifiable.
     let body = state
-        .run(|s| {
-            let keys = s.store.read(app::published_keys)?;
-            if !keys.keys.is_empty() {
-                return Ok(keys);
-            }
-            // The server creates the first key when it starts; should it be
-            // missing anyway, an empty set would make nothing verifiable.
-            let now = s.clock.now();
-            Ok(s.store
-                .write(|c| app::published_keys_creating_first(c, now))?)
-        })
+        .read_or_tx(
+            None,
+            None,
+            |_, c| Ok(Some(app::published_keys(c)?).filter(|k| !k.keys.is_empty())),
+            |ctx, c| app::published_keys_creating_first(c, ctx.now),
+        )
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
@@ -174,22 +171,17 @@ pub async fn get_credential(
     let id = id.into_inner();
     let bare = wants_bare_jws(&req);
     let settings = settings(&state);
-    let (reader, first) = (settings.clone(), user.clone());
-    let view = match state
-        .read(user, move |ctx, c| app::credential(ctx, c, id, &reader))
-        .await?
-    {
-        Some(view) => view,
-        // The server creates the first key when it starts; should it be
-        // missing anyway, the first credential creates it (audited).
-        None => {
-            state
-                .tx(first, ctx, move |ctx, c| {
-                    app::credential_with_first_key(ctx, c, id, &settings)
-                })
-                .await?
-        }
-    };
+    let reader = settings.clone();
+    // The server creates the first key when it starts; should it be missing
+    // anyway, the first credential creates it (audited).
+    let view = state
+        .read_or_tx(
+            Some(user),
+            Some(ctx),
+            move |ctx, c| app::credential(ctx, c, id, &reader),
+            move |ctx, c| app::credential_with_first_key(ctx, c, id, &settings),
+        )
+        .await?;
     let mut response = HttpResponse::Ok();
     response.insert_header((header::CACHE_CONTROL, "private, no-store"));
     if bare {

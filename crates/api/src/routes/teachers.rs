@@ -40,11 +40,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(dismiss);
 }
 
-/// Association staff and the (read-only) authority read terms and appointments.
-fn require_reader(user: &AuthUser) -> ApiResult<()> {
-    user.require(TEACHER_READERS)
-}
-
 /// Pagination of the term list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -88,7 +83,7 @@ pub async fn list_terms(
     user: AuthUser,
     q: web::Query<TermQuery>,
 ) -> ApiResult<HttpResponse> {
-    require_reader(&user)?;
+    user.require(TEACHER_READERS)?;
     let q = q.into_inner();
     let page = PageParams::parse(q.limit, q.cursor.as_deref())?;
     let rows = state
@@ -134,7 +129,7 @@ pub async fn list(
     user: AuthUser,
     q: web::Query<AppointmentQuery>,
 ) -> ApiResult<HttpResponse> {
-    require_reader(&user)?;
+    user.require(TEACHER_READERS)?;
     let q = q.into_inner();
     let page = PageParams::parse(q.limit, q.cursor.as_deref())?;
     let filter = app::ListAppointments {
@@ -189,7 +184,7 @@ pub async fn get(
     user: AuthUser,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    require_reader(&user)?;
+    user.require(TEACHER_READERS)?;
     let id = id.into_inner();
     let view = state.read(user, move |ctx, c| app::get(ctx, c, id)).await?;
     Ok(HttpResponse::Ok()

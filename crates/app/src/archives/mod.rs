@@ -46,7 +46,7 @@ use uuid::Uuid;
 use crate::calendar::{self, out_of_range};
 use crate::ctx::Ctx;
 use crate::error::{AppError, AppResult, stored};
-use crate::events::kinds as ev;
+use crate::events::{EventKind, kinds as ev};
 use crate::inputs::check_version;
 use crate::{Page, PageRequest};
 
@@ -194,30 +194,17 @@ pub fn attach(
     body: AttachDocument,
     expected_version: Option<i32>,
 ) -> AppResult<ArchiveView> {
-    let today = Today::load(ctx, conn)?;
-    let id = id.to_string();
-    guild_store::locks::lock_row(conn, Locked::Archives, &id)?;
-    let (mut row, class) = load(conn, &id)?;
-    check_version(expected_version, row.version)?;
-    archive_transition(
-        stored("archives", &row.status)?,
-        ArchiveAction::AttachDocument,
-    )?;
-    check_attachable(kind)?;
-    let before_docs = guild_store::archives::documents(conn, &row.id)?;
-    let before_row = row.clone();
-    let existing = before_docs.iter().find(|d| d.kind == kind.as_str());
-    put_document(ctx, conn, &row.id, existing, kind, body)?;
-    guild_store::archives::update(conn, &mut row, ctx.now.naive_utc())?;
-    let docs = guild_store::archives::documents(conn, &row.id)?;
-    emit(
-        ctx,
-        conn,
-        ev::ARCHIVE_DOCUMENT_ATTACHED,
-        Some(&snapshot(&before_row, &before_docs)),
-        &snapshot(&row, &docs),
-    )?;
-    ArchiveView::from_parts(&row, &class.code, &class.title, &docs, &today)
+    let change = Change {
+        id,
+        expected_version,
+        action: ArchiveAction::AttachDocument,
+        event: ev::ARCHIVE_DOCUMENT_ATTACHED,
+    };
+    change.apply(ctx, conn, |ctx, conn, row, _, docs| {
+        check_attachable(kind)?;
+        let existing = docs.iter().find(|d| d.kind == kind.as_str());
+        put_document(ctx, conn, &row.id, existing, kind, body)
+    })
 }
 
 /// Completes an archive (ARC-1): the archive exists (404), matches
@@ -231,32 +218,68 @@ pub fn complete(
     id: Uuid,
     expected_version: Option<i32>,
 ) -> AppResult<ArchiveView> {
-    let today = Today::load(ctx, conn)?;
-    let id = id.to_string();
-    guild_store::locks::lock_row(conn, Locked::Archives, &id)?;
-    let (mut row, class) = load(conn, &id)?;
-    check_version(expected_version, row.version)?;
-    let next = archive_transition(stored("archives", &row.status)?, ArchiveAction::Complete)?;
-    let docs = guild_store::archives::documents(conn, &row.id)?;
-    let present = docs
-        .iter()
-        .map(|d| stored("archive_documents", &d.kind))
-        .collect::<AppResult<Vec<DocumentKind>>>()?;
-    check_complete(&present)?;
-    let before_row = row.clone();
-    let at = ctx.now.naive_utc();
-    row.status = next.as_str().to_owned();
-    row.completed_by = Some(ctx.caller()?.id.clone());
-    row.completed_at = Some(at);
-    guild_store::archives::update(conn, &mut row, at)?;
-    emit(
-        ctx,
-        conn,
-        ev::ARCHIVE_COMPLETED,
-        Some(&snapshot(&before_row, &docs)),
-        &snapshot(&row, &docs),
-    )?;
-    ArchiveView::from_parts(&row, &class.code, &class.title, &docs, &today)
+    let change = Change {
+        id,
+        expected_version,
+        action: ArchiveAction::Complete,
+        event: ev::ARCHIVE_COMPLETED,
+    };
+    change.apply(ctx, conn, |ctx, _, row, next, docs| {
+        let present = docs
+            .iter()
+            .map(|d| stored("archive_documents", &d.kind))
+            .collect::<AppResult<Vec<DocumentKind>>>()?;
+        check_complete(&present)?;
+        row.status = next.as_str().to_owned();
+        row.completed_by = Some(ctx.caller()?.id.clone());
+        row.completed_at = Some(ctx.now.naive_utc());
+        Ok(())
+    })
+}
+
+/// One change of an archive by a caller: the steps every change shares.
+struct Change {
+    id: Uuid,
+    /// The `If-Match` version, if given (412 when it differs).
+    expected_version: Option<i32>,
+    /// The action, checked against the archive's state (409).
+    action: ArchiveAction,
+    /// The event the change emits.
+    event: EventKind,
+}
+
+impl Change {
+    /// Locks the archive, checks the version and the transition, lets `edit`
+    /// change the row (and its documents) given the next state and the
+    /// documents before, writes the row and emits the event with before and
+    /// after.
+    fn apply(
+        self,
+        ctx: &Ctx,
+        conn: &mut DbConn,
+        edit: impl FnOnce(
+            &Ctx,
+            &mut DbConn,
+            &mut ArchiveRow,
+            ArchiveStatus,
+            &[ArchiveDocumentRow],
+        ) -> AppResult<()>,
+    ) -> AppResult<ArchiveView> {
+        let today = Today::load(ctx, conn)?;
+        let id = self.id.to_string();
+        guild_store::locks::lock_row(conn, Locked::Archives, &id)?;
+        let (mut row, class) = load(conn, &id)?;
+        check_version(self.expected_version, row.version)?;
+        let next = archive_transition(stored("archives", &row.status)?, self.action)?;
+        let before_docs = guild_store::archives::documents(conn, &row.id)?;
+        let before_row = row.clone();
+        edit(ctx, conn, &mut row, next, &before_docs)?;
+        guild_store::archives::update(conn, &mut row, ctx.now.naive_utc())?;
+        let docs = guild_store::archives::documents(conn, &row.id)?;
+        let before = snapshot(&before_row, &before_docs);
+        emit(ctx, conn, self.event, Some(&before), &snapshot(&row, &docs))?;
+        ArchiveView::from_parts(&row, &class.code, &class.title, &docs, &today)
+    }
 }
 
 /// Opens the class's archive when its results are published (ARC-1, ARC-2),
