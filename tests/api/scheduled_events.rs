@@ -4,7 +4,7 @@
 //!
 //! Each test builds its records through the usual app (scheduler off), then
 //! starts a second instance on the same database with the scheduler on
-//! (polling every 50 ms) and moves that instance's clock. [`Worker::settle`]
+//! (polling every 50 ms) and moves that instance's clock. [`Worker::at`]
 //! waits until the scheduler has run completely at least once on the new
 //! date (three lease renewals seen), so "still one" is asserted after real
 //! runs, never after a sleep.
@@ -53,14 +53,14 @@ impl Worker {
     /// started after a run that read the new time had finished.
     fn at(&self, when: DateTime<Utc>) {
         self.app.clock().set(when);
-        settle(&[self]);
+        settle(self);
     }
 }
 
-/// Waits until the scheduler lease was renewed three times (by whichever
-/// instance holds it).
-fn settle(workers: &[&Worker]) {
-    let read = || workers[0].lease();
+/// Waits until the scheduler lease was renewed three times, by whichever
+/// instance on `w`'s database holds it.
+fn settle(w: &Worker) {
+    let read = || w.lease();
     let started = Instant::now();
     let mut last = read();
     let mut renewals = 0;
@@ -237,5 +237,47 @@ backend_tests! {
         let filler = app.login("sch.filler", USER_PASSWORD);
         assert_eq!(inbox(&app, &filler, "ce_requirement_unmet", &short).len(), 1);
         assert!(inbox(&app, &filler, "ce_requirement_unmet", &met).is_empty());
+    }
+
+    // rule CRT-4: two instances on one database announce each occasion once;
+    // when the lease holder stops, the other takes the lease over and
+    // announces the next occasion, still once
+    fn two_instances_announce_each_occasion_once(app: TestApp) {
+        let (_g, certs) = issued(&app, "SCH-TWO");
+        let (ann, bob) = (id_of(&certs[0]), id_of(&certs[1]));
+        let url = app.database_url().unwrap();
+        let holder = |w: &Worker| {
+            w.store
+                .read(|c| guild_store::scheduler::lease(c, "scheduler"))
+                .unwrap()
+                .map(|(holder, _)| holder)
+        };
+        // the first instance takes the lease
+        let first = Worker::start_on(app.backend, &url);
+        first.at(shanghai(2029, 1, 9, 9, 0));
+        let taken = holder(&first);
+        assert!(taken.is_some());
+        // a second instance runs next to it on the same dates
+        let second = Worker::start_on(app.backend, &url);
+        let when = shanghai(2029, 1, 10, 9, 0);
+        second.app.clock().set(when);
+        first.app.clock().set(when);
+        settle(&first);
+        assert_eq!(events(&app, "certificate", &ann, "certificate.expiring").len(), 1);
+        assert_eq!(events(&app, "certificate", &bob, "certificate.expiring").len(), 1);
+        // the holder stops; the other instance takes the lease over once it
+        // expires, and announces nothing twice
+        drop(first);
+        second.app.clock().set(shanghai(2029, 1, 11, 9, 0));
+        let started = Instant::now();
+        while holder(&second) == taken {
+            assert!(started.elapsed() < PATIENCE, "the lease was not taken over");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        settle(&second);
+        assert_eq!(events(&app, "certificate", &ann, "certificate.expiring").len(), 1);
+        second.at(shanghai(2029, 3, 10, 9, 0));
+        assert_eq!(events(&app, "certificate", &ann, "certificate.expiring").len(), 2);
+        assert_eq!(events(&app, "certificate", &bob, "certificate.expiring").len(), 2);
     }
 }
