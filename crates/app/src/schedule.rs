@@ -91,6 +91,22 @@ pub struct Summary {
     pub leased: bool,
     /// How many events it emitted.
     pub emitted: usize,
+    /// How many due occasions failed (logged; retried by the next run, so
+    /// one broken record never holds up the others).
+    pub failed: usize,
+}
+
+impl Summary {
+    /// Counts the outcome of announcing one occasion of `kind` about `entity_id`.
+    fn count(&mut self, kind: EventKind, entity_id: &str, outcome: AppResult<bool>) {
+        match outcome {
+            Ok(emitted) => self.emitted += usize::from(emitted),
+            Err(e) => {
+                self.failed += 1;
+                tracing::warn!(kind = kind.name, entity_id, error = %e, "scheduled event not emitted");
+            }
+        }
+    }
 }
 
 /// One run of the scheduler: takes or renews the lease `holder` competes
@@ -100,7 +116,10 @@ pub struct Summary {
 /// The lease is measured on `wall_now`, the real clock: it is about which
 /// process is alive, not about business dates, so moving the injected clock
 /// (tests, a ManualClock) never hands it over. Exactly-once does not rest on
-/// the lease but on the `scheduled_events` key.
+/// the lease but on the `scheduled_events` key. An occasion that fails (a
+/// corrupt row) is logged and counted in [`Summary::failed`]; the others
+/// are still announced, and the failed one is tried again next run. Only a
+/// failing scan (the database gone) ends the run with an error.
 pub fn run_once(
     store: &Store,
     holder: &str,
@@ -126,13 +145,14 @@ pub fn run_once(
         return Ok(Summary::default());
     }
     let ctx = Ctx::system(now, tz);
-    let emitted = certificates(store, &ctx, settings)?
-        + archives(store, &ctx, settings)?
-        + ce_reminders(store, &ctx, settings)?;
-    Ok(Summary {
+    let mut summary = Summary {
         leased: true,
-        emitted,
-    })
+        ..Summary::default()
+    };
+    certificates(store, &ctx, settings, &mut summary)?;
+    archives(store, &ctx, settings, &mut summary)?;
+    ce_reminders(store, &ctx, settings, &mut summary)?;
+    Ok(summary)
 }
 
 /// Announces one occasion in its own transaction: `build` re-reads the
@@ -176,7 +196,12 @@ fn announce(
 }
 
 /// The certificates' occasions (CRT-4, CRT-8).
-fn certificates(store: &Store, ctx: &Ctx, settings: &ScheduleSettings) -> AppResult<usize> {
+fn certificates(
+    store: &Store,
+    ctx: &Ctx,
+    settings: &ScheduleSettings,
+    summary: &mut Summary,
+) -> AppResult<()> {
     let today = ctx.today();
     let grace = settings.certificates.grace_days;
     let catch_up = settings.catch_up_days;
@@ -189,7 +214,6 @@ fn certificates(store: &Store, ctx: &Ctx, settings: &ScheduleSettings) -> AppRes
         .unwrap_or(NaiveDate::MIN);
     let to = guild_domain::certificate::expiring_until(today, ahead);
     let mut after: Option<String> = None;
-    let mut emitted = 0;
     loop {
         let rows = store.read(|c| {
             guild_store::scheduler::certificates_ending_between(
@@ -204,21 +228,29 @@ fn certificates(store: &Store, ctx: &Ctx, settings: &ScheduleSettings) -> AppRes
         let Some(last) = rows.last() else { break };
         after = Some(last.id.clone());
         for row in &rows {
-            let stored_status: CertificateRecordStatus = stored("certificates", &row.status)?;
+            let Ok(stored_status) = stored::<CertificateRecordStatus>("certificates", &row.status)
+            else {
+                summary.count(ev::CERTIFICATE_EXPIRING, &row.id, Err(corrupt(&row.id)));
+                continue;
+            };
             let Some(due) =
                 certificate_occasion(stored_status, row.valid_until, grace, today, catch_up)
             else {
                 continue;
             };
-            let key = due.key();
-            let id = row.id.clone();
-            let done = announce(store, ctx, certificate_kind(due.occasion), &id, &key, |c| {
+            let (kind, key, id) = (certificate_kind(due.occasion), due.key(), row.id.clone());
+            let outcome = announce(store, ctx, kind, &id, &key, |c| {
                 certificate_event(c, ctx, settings, &id, &key)
-            })?;
-            emitted += usize::from(done);
+            });
+            summary.count(kind, &id, outcome);
         }
     }
-    Ok(emitted)
+    Ok(())
+}
+
+/// A stored certificate whose status the code does not understand.
+fn corrupt(id: &str) -> AppError {
+    AppError::Internal(format!("certificate {id} has an unknown stored status"))
 }
 
 /// The event kind of a certificate occasion.
@@ -307,10 +339,14 @@ fn certificate_event(
 }
 
 /// The archives' occasions (ARC-2).
-fn archives(store: &Store, ctx: &Ctx, settings: &ScheduleSettings) -> AppResult<usize> {
+fn archives(
+    store: &Store,
+    ctx: &Ctx,
+    settings: &ScheduleSettings,
+    summary: &mut Summary,
+) -> AppResult<()> {
     let today = ctx.today();
     let mut after: Option<String> = None;
-    let mut emitted = 0;
     loop {
         let page = store.read(|c| {
             crate::archives::list(
@@ -328,17 +364,17 @@ fn archives(store: &Store, ctx: &Ctx, settings: &ScheduleSettings) -> AppResult<
                 continue;
             }
             let id = view.id.to_string();
-            let done = announce(store, ctx, ev::ARCHIVE_OVERDUE, &id, "overdue", |c| {
+            let outcome = announce(store, ctx, ev::ARCHIVE_OVERDUE, &id, "overdue", |c| {
                 archive_event(c, ctx, settings, view.id)
-            })?;
-            emitted += usize::from(done);
+            });
+            summary.count(ev::ARCHIVE_OVERDUE, &id, outcome);
         }
         match page.next_after {
             Some(next) => after = Some(next),
             None => break,
         }
     }
-    Ok(emitted)
+    Ok(())
 }
 
 /// The filter of open archives past their due date (ARC-2).
@@ -395,38 +431,51 @@ fn archive_event(
 }
 
 /// The CE reminders of 1 December (CED-1, CED-2).
-fn ce_reminders(store: &Store, ctx: &Ctx, settings: &ScheduleSettings) -> AppResult<usize> {
+fn ce_reminders(
+    store: &Store,
+    ctx: &Ctx,
+    settings: &ScheduleSettings,
+    summary: &mut Summary,
+) -> AppResult<()> {
     let today = ctx.today();
     let Some(year) = ce_reminder_year(today, settings.catch_up_days) else {
-        return Ok(0);
+        return Ok(());
     };
     let Some(before) = ce_obliged_issued_before(year) else {
-        return Ok(0);
+        return Ok(());
     };
     let occasion = year.to_string();
     let mut after: Option<String> = None;
-    let mut emitted = 0;
     loop {
         let people = store.read(|c| {
-            guild_store::scheduler::people_certified_before(c, before, after.as_deref(), BATCH)
-                .map_err(AppError::from)
+            guild_store::scheduler::people_certified_before(
+                c,
+                before,
+                (ev::CE_REQUIREMENT_UNMET.name, &occasion),
+                after.as_deref(),
+                BATCH,
+            )
+            .map_err(AppError::from)
         })?;
         let Some(last) = people.last() else { break };
         after = Some(last.id.clone());
         for person in &people {
-            let behind = store
-                .read(|c| crate::ce::compliance::person_year(c, person, year, today.year()))?;
-            if !behind.behind {
-                continue;
-            }
             let id = person.id.clone();
-            let done = announce(store, ctx, ev::CE_REQUIREMENT_UNMET, &id, &occasion, |c| {
-                ce_event(c, ctx, &id, year)
-            })?;
-            emitted += usize::from(done);
+            let kind = ev::CE_REQUIREMENT_UNMET;
+            let outcome = store
+                .read(|c| crate::ce::compliance::person_year(c, person, year, today.year()))
+                .and_then(|view| {
+                    if !view.behind {
+                        return Ok(false);
+                    }
+                    announce(store, ctx, kind, &id, &occasion, |c| {
+                        ce_event(c, ctx, &id, year)
+                    })
+                });
+            summary.count(kind, &id, outcome);
         }
     }
-    Ok(emitted)
+    Ok(())
 }
 
 /// The event of a person short of `year`'s credits, when they still are.

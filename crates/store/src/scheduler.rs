@@ -129,16 +129,23 @@ pub fn certificates_ending_between(
         .load(conn)?)
 }
 
-/// People whose skill certificate was issued before `before`, in id order
-/// after `after` (the candidates of the CE reminder, CED-1).
+/// People whose skill certificate was issued before `before` and who have
+/// no announced occasion `occasion` of `kind` yet, in id order after `after`
+/// (the candidates of the CE reminder, CED-1).
 pub fn people_certified_before(
     conn: &mut DbConn,
     before: NaiveDate,
+    (kind, occasion): (&str, &str),
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<PersonRow>, StoreError> {
+    let announced = scheduled_events::table
+        .filter(scheduled_events::kind.eq(kind.to_owned()))
+        .filter(scheduled_events::occasion.eq(occasion.to_owned()))
+        .filter(scheduled_events::entity_id.eq(people::id));
     let mut query = people::table
         .filter(people::skill_certificate_issued_on.lt(before))
+        .filter(diesel::dsl::not(diesel::dsl::exists(announced)))
         .select(PersonRow::as_select())
         .into_boxed();
     if let Some(after) = after {

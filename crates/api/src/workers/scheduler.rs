@@ -52,8 +52,12 @@ async fn tick(state: &AppState, holder: &str, settings: &ScheduleSettings) {
     let settings = settings.clone();
     let run = web::block(move || run_once(&store, &holder, SystemClock.now(), now, tz, &settings));
     match run.await {
-        Ok(Ok(summary)) if summary.emitted > 0 => {
-            tracing::info!(emitted = summary.emitted, "scheduled events emitted");
+        Ok(Ok(summary)) if summary.emitted > 0 || summary.failed > 0 => {
+            tracing::info!(
+                emitted = summary.emitted,
+                failed = summary.failed,
+                "scheduled events emitted"
+            );
         }
         Ok(Ok(_)) => {}
         Ok(Err(e)) => tracing::warn!(error = %e, "scheduler run failed"),
