@@ -19,16 +19,16 @@ const YEAR: i32 = 2026;
 
 /// An accredited provider, the authority and one member company (region
 /// `region`) with a filler account.
-struct Ce {
-    admin: String,
-    authority: String,
-    provider: Provider,
-    org: String,
-    filler: String,
+pub struct Ce {
+    pub admin: String,
+    pub authority: String,
+    pub provider: Provider,
+    pub org: String,
+    pub filler: String,
 }
 
 /// The CE world of a test: the provider `{tag}` and the organisation "Alpha Gas {tag}".
-fn setup(app: &TestApp, tag: &str, region: &str) -> Ce {
+pub fn setup(app: &TestApp, tag: &str, region: &str) -> Ce {
     let admin = app.admin();
     let authority = authority(app, &admin, &format!("{tag}.authority"));
     let provider = accredited_provider(app, &admin, &authority, tag);
@@ -53,7 +53,7 @@ fn setup(app: &TestApp, tag: &str, region: &str) -> Ce {
 /// skill certificate was issued on `issued_on` (none: not skilled yet); the
 /// ID number is `valid_id_number(n)`. Returns the person id.
 #[track_caller]
-fn skilled(
+pub fn skilled(
     app: &TestApp,
     admin: &str,
     name: &str,
@@ -82,7 +82,7 @@ fn skilled(
 /// The provider runs an activity of `credits` credits in `subject` and
 /// records them for `people`; returns the activity id.
 #[track_caller]
-fn earn(app: &TestApp, ce: &Ce, subject: &str, credits: i64, people: &[&str]) -> String {
+pub fn earn(app: &TestApp, ce: &Ce, subject: &str, credits: i64, people: &[&str]) -> String {
     let act = activity(
         app,
         &ce.provider.token,

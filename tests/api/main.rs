@@ -31,6 +31,7 @@ mod people;
 mod plans;
 mod programs;
 mod refunds;
+mod scheduled_events;
 mod schema_parity;
 mod story;
 mod substitutions;

@@ -35,6 +35,9 @@ fn test_config(database_url: &str, options: &AppOptions) -> guild_api::Config {
             "GUILD_WORKERS" => Some("2".to_owned()),
             "GUILD_DB_POOL_SIZE" => Some("4".to_owned()),
             "GUILD_PUBLIC_BASE_URL" => Some(PUBLIC_BASE_URL.to_owned()),
+            // The scheduler is off unless a test turns it on: its events
+            // would otherwise land in the outboxes other tests count.
+            "GUILD_SCHEDULER_POLL_MS" => Some("0".to_owned()),
             _ => None,
         }
     })

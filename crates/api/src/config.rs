@@ -32,6 +32,14 @@ pub struct Config {
     /// `GUILD_REQUEST_TIMEOUT_SECS`: how long a client may take to send a request
     /// body (and, capped at 5 s, its headers) before it gets `408` and is closed.
     pub request_timeout: std::time::Duration,
+    /// `GUILD_SCHEDULER_POLL_MS`: how often the scheduler looks for
+    /// time-driven events (CRT-4, CRT-8, ARC-2, CED-2; default 60000 ms);
+    /// `0` turns the scheduler off in this instance. `None` when off.
+    pub scheduler_poll: Option<std::time::Duration>,
+    /// `GUILD_SCHEDULER_CATCH_UP_DAYS`: how many days back an occasion is
+    /// still announced after a down-time (default 7; older ones never are,
+    /// so an imported database does not flood the outbox).
+    pub scheduler_catch_up_days: u32,
 }
 
 /// A configured secret string that never prints.
@@ -50,6 +58,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/guild.db";
 pub const DEFAULT_CARD_FEE_FEN: i64 = 2000;
 /// The default time a client has to send a request body.
 pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// How often the scheduler runs by default.
+pub const DEFAULT_SCHEDULER_POLL: std::time::Duration = std::time::Duration::from_secs(60);
 /// The default listen address.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
@@ -105,6 +115,23 @@ impl Config {
             "a number from 1 to 3600",
         )?
         .map_or(DEFAULT_REQUEST_TIMEOUT, std::time::Duration::from_secs);
+        let scheduler_poll = match number(
+            &get,
+            "GUILD_SCHEDULER_POLL_MS",
+            0..=86_400_000,
+            "a number of milliseconds from 0 (off) to 86400000",
+        )? {
+            None => Some(DEFAULT_SCHEDULER_POLL),
+            Some(0) => None,
+            Some(ms) => Some(std::time::Duration::from_millis(ms)),
+        };
+        let scheduler_catch_up_days = number(
+            &get,
+            "GUILD_SCHEDULER_CATCH_UP_DAYS",
+            0..=3650,
+            "a number from 0 to 3650",
+        )?
+        .unwrap_or(guild_domain::schedule::DEFAULT_CATCH_UP_DAYS);
         let public_base_url = get("GUILD_PUBLIC_BASE_URL")
             .unwrap_or_else(|| format!("http://{bind}"))
             .trim_end_matches('/')
@@ -122,6 +149,8 @@ impl Config {
             ce_grace_days,
             card_fee_fen,
             request_timeout,
+            scheduler_poll,
+            scheduler_catch_up_days,
         })
     }
 }
@@ -171,6 +200,26 @@ mod tests {
             Config::from_lookup(|k| (k == "GUILD_REQUEST_TIMEOUT_SECS").then(|| "0".to_owned()))
                 .unwrap_err();
         assert!(err.contains("GUILD_REQUEST_TIMEOUT_SECS"));
+    }
+
+    #[test]
+    fn the_scheduler_polls_every_minute_unless_configured() {
+        let c = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(c.scheduler_poll, Some(DEFAULT_SCHEDULER_POLL));
+        assert_eq!(c.scheduler_catch_up_days, 7);
+        let c = Config::from_lookup(|k| (k == "GUILD_SCHEDULER_POLL_MS").then(|| "0".to_owned()))
+            .unwrap();
+        assert_eq!(c.scheduler_poll, None);
+        let c = Config::from_lookup(|k| (k == "GUILD_SCHEDULER_POLL_MS").then(|| "250".to_owned()))
+            .unwrap();
+        assert_eq!(
+            c.scheduler_poll,
+            Some(std::time::Duration::from_millis(250))
+        );
+        let err =
+            Config::from_lookup(|k| (k == "GUILD_SCHEDULER_POLL_MS").then(|| "-1".to_owned()))
+                .unwrap_err();
+        assert!(err.contains("GUILD_SCHEDULER_POLL_MS"));
     }
 
     #[test]

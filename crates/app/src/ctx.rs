@@ -101,6 +101,21 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The context of work no request started and no account asked for: the
+    /// scheduler's time-driven events (CRT-4, CRT-8, ARC-2, CED-2). It has
+    /// no caller, no request id and no address, so the audit row of what it
+    /// emits has an empty actor (`actor_user_id` and `actor_role` null): the
+    /// system did it, on the day the injected clock says.
+    pub fn system(now: DateTime<Utc>, tz: Tz) -> Ctx {
+        Ctx {
+            caller: None,
+            now,
+            tz,
+            request_id: String::new(),
+            address: String::new(),
+        }
+    }
+
     /// The caller, or 401-worthy internal error if a use case that needs one
     /// runs without (a wiring fault, never a client's).
     pub fn caller(&self) -> AppResult<&Caller> {

@@ -72,6 +72,7 @@ catalogue! {
     ARCHIVE_COMPLETED = ("archive.completed", "archive.complete", "A class archive was completed."),
     ARCHIVE_DOCUMENT_ATTACHED = ("archive.document_attached", "archive.attach_document", "A document was attached to a class archive."),
     ARCHIVE_OPENED = ("archive.opened", "archive.open", "A class archive was opened."),
+    ARCHIVE_OVERDUE = ("archive.overdue", "archive.overdue", "An open class archive passed its due date (ARC-2; scheduled, no actor)."),
     ATTENDANCE_RECORDED = ("attendance.recorded", "attendance.record", "A teacher recorded attendance of a session."),
     AUTH_LOGGED_IN = ("auth.logged_in", "auth.login", "An account logged in (audited only)."),
     AUTH_LOGGED_OUT = ("auth.logged_out", "auth.logout", "An account logged out (audited only)."),
@@ -83,6 +84,7 @@ catalogue! {
     BAN_WITHDRAWN = ("ban.withdrawn", "ban.withdraw", "A ban was withdrawn."),
     CALENDAR_DAY_DELETED = ("calendar_day.deleted", "calendar_day.delete", "A calendar day override was removed."),
     CALENDAR_DAY_SET = ("calendar_day.set", "calendar_day.set", "A calendar day was marked as a working day or holiday."),
+    CE_REQUIREMENT_UNMET = ("ce.requirement_unmet", "ce.requirement_unmet", "On 1 December a person under CE obligation was short of the year's credits (CED-2; scheduled, no actor)."),
     CE_ACTIVITY_CREATED = ("ce_activity.created", "ce_activity.create", "A continuing-education activity was recorded."),
     CE_ACTIVITY_REGISTERED = ("ce_activity.registered", "ce_activity.register", "The authority registered a CE activity."),
     CE_ACTIVITY_REJECTED = ("ce_activity.rejected", "ce_activity.reject", "The authority rejected a CE activity."),
@@ -98,7 +100,10 @@ catalogue! {
     CERTIFICATE_CANCELLED = ("certificate.cancelled", "certificate.cancellation", "A certificate was cancelled on request."),
     CERTIFICATE_CE_RECORDED = ("certificate.ce_recorded", "certificate.ce_record", "Continuing education was recorded on a certificate."),
     CERTIFICATE_CHANGED = ("certificate.changed", "certificate.change", "A certificate was reissued with changed details."),
+    CERTIFICATE_EXPIRED = ("certificate.expired", "certificate.expire", "A certificate's validity ended without recorded CE (CRT-8; scheduled, no actor)."),
+    CERTIFICATE_EXPIRING = ("certificate.expiring", "certificate.expiring", "A certificate ends in 90 or 30 days without recorded CE (CRT-4; scheduled, no actor)."),
     CERTIFICATE_ISSUED = ("certificate.issued", "certificate.issue", "A certificate was issued."),
+    CERTIFICATE_LAPSED = ("certificate.lapsed", "certificate.lapse", "A certificate's CE grace window closed: it is void (CRT-4; scheduled, no actor)."),
     CERTIFICATE_REISSUED = ("certificate.reissued", "certificate.reissue", "A certificate was reissued."),
     CERTIFICATE_REVOKED = ("certificate.revoked", "certificate.revoke", "A certificate was revoked."),
     CERTIFICATE_SUPERSEDED = ("certificate.superseded", "certificate.supersede", "A certificate was replaced by a new one."),
@@ -328,7 +333,12 @@ impl Ctx {
     /// Records `event` in the current transaction: the audit row, its
     /// notifications and, for published kinds, the outbox row (same id).
     pub fn emit(&self, conn: &mut DbConn, event: Event) -> AppResult<()> {
-        let id = Uuid::now_v7().to_string();
+        self.emit_as(conn, Uuid::now_v7().to_string(), event)
+    }
+
+    /// Like [`Ctx::emit`], with the event id chosen by the caller (the
+    /// scheduler records it with the occasion it announced).
+    pub fn emit_as(&self, conn: &mut DbConn, id: String, event: Event) -> AppResult<()> {
         let at = self.now.naive_utc();
         guild_store::audit::insert(
             conn,
@@ -344,7 +354,7 @@ impl Ctx {
                 before_json: json_text(&event.before),
                 after_json: json_text(&event.after),
                 request_id: Some(self.request_id.clone()).filter(|r| !r.is_empty()),
-                address: Some(self.address.clone()),
+                address: Some(self.address.clone()).filter(|a| !a.is_empty()),
             },
         )?;
         for notice in &event.notices {

@@ -34,6 +34,7 @@ pub mod plans;
 pub mod programs;
 pub mod refunds;
 pub mod sanctions;
+pub mod schedule;
 pub mod scope;
 pub mod signing;
 pub mod sittings;

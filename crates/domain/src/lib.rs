@@ -35,6 +35,7 @@ pub mod program;
 pub mod refund;
 pub mod role;
 pub mod roles;
+pub mod schedule;
 pub mod teacher;
 
 pub use account::{LoginThrottle, UserAction, UserStatus};

@@ -32,6 +32,7 @@ pub mod plans;
 pub mod programs;
 pub mod refunds;
 pub mod sanctions;
+pub mod scheduler;
 pub mod schema;
 pub mod sessions;
 pub mod signing_keys;

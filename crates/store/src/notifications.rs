@@ -110,3 +110,14 @@ pub fn enrolment_recipients(
     ids.dedup();
     Ok(ids)
 }
+
+/// The active accounts with one of `roles` (wire names), in id order: the
+/// association staff a notice about association-internal records goes to.
+pub fn accounts_with_roles(conn: &mut DbConn, roles: &[&str]) -> Result<Vec<String>, StoreError> {
+    Ok(users::table
+        .filter(users::status.eq("active"))
+        .filter(users::role.eq_any(roles.to_vec()))
+        .select(users::id)
+        .order(users::id.asc())
+        .load(conn)?)
+}

@@ -832,6 +832,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    worker_leases (name) {
+        name -> Text,
+        holder -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scheduled_events (kind, entity_id, occasion) {
+        kind -> Text,
+        entity_id -> Text,
+        occasion -> Text,
+        event_id -> Text,
+        emitted_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     organisations,
@@ -879,4 +897,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     ce_credits,
     ce_person_years,
     ce_requirements,
+    worker_leases,
+    scheduled_events,
 );

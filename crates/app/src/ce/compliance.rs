@@ -416,6 +416,19 @@ pub fn person(
             ))
         })
         .ok_or(AppError::NotFound("person"))?;
+    person_year(conn, &person, year, ctx.today().year())
+}
+
+/// One person's CE year (CED-1, CED-2, CED-5) without a visibility check:
+/// for [`person`] after its check, and for the scheduler's CE reminder
+/// (CED-2), which runs for no caller. `current_year` is this year in the
+/// association's time zone.
+pub fn person_year(
+    conn: &mut DbConn,
+    person: &guild_store::people::PersonRow,
+    year: i32,
+    current_year: i32,
+) -> AppResult<ComplianceView> {
     let year_row = guild_store::ce_credits::find_person_year(conn, &person.id, year)?;
     let region = match year_row.as_ref().and_then(|r| r.region.clone()) {
         Some(r) => Some(r),
@@ -439,7 +452,7 @@ pub fn person(
         year,
         year_row.as_ref(),
         requirement,
-        ctx.today().year(),
+        current_year,
     )
 }
 

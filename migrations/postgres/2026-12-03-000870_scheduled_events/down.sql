@@ -1,0 +1,2 @@
+DROP TABLE scheduled_events;
+DROP TABLE worker_leases;
