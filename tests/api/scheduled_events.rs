@@ -2,9 +2,11 @@
 //! scheduler announces each occasion once when the injected clock passes
 //! its date, into the outbox and the inboxes.
 //!
-//! Each test builds its records through the usual app (scheduler off), then
-//! starts a second instance on the same database with the scheduler on
-//! (polling every 50 ms) and moves that instance's clock. [`Worker::at`]
+//! Each test runs an app with the scheduler on (polling every 50 ms; the
+//! usual test app has it off), builds its records over HTTP and moves the
+//! clock. The scheduler shares the app's store, as in production: on SQLite
+//! a second instance's writes would make the app's own requests fail with
+//! `SQLITE_BUSY`, which only the two-instance test accepts. [`Worker::at`]
 //! waits until the scheduler has run completely at least once on the new
 //! date (three lease renewals seen), so "still one" is asserted after real
 //! runs, never after a sleep.
@@ -22,20 +24,31 @@ use crate::classes::shanghai;
 /// How long a test waits for the scheduler before it fails.
 const PATIENCE: Duration = Duration::from_secs(15);
 
-/// A second instance on the test app's database with the scheduler on.
+/// An app with the scheduler on, and a store on its database to watch it.
 struct Worker {
     app: TestApp,
     store: guild_store::Store,
 }
 
+/// The scheduler's options: polling every 50 ms.
+fn scheduler_on() -> AppOptions {
+    AppOptions::default().with("GUILD_SCHEDULER_POLL_MS", "50")
+}
+
 impl Worker {
-    fn start(app: &TestApp) -> Worker {
-        Worker::start_on(app.backend, &app.database_url().unwrap())
+    /// Replaces the test's `app` (scheduler off) by one on a fresh database
+    /// of the same backend with the scheduler on.
+    fn fresh(app: TestApp) -> Worker {
+        let backend = app.backend;
+        drop(app);
+        let app = TestApp::try_spawn_with(backend, &scheduler_on(), str::to_owned).unwrap();
+        let store = app.store();
+        Worker { app, store }
     }
 
+    /// Another instance with the scheduler on, on the existing database at `url`.
     fn start_on(backend: Backend, url: &str) -> Worker {
-        let options = AppOptions::default().with("GUILD_SCHEDULER_POLL_MS", "50");
-        let app = TestApp::start_on(backend, url, &options).unwrap();
+        let app = TestApp::start_on(backend, url, &scheduler_on()).unwrap();
         let store = guild_store::Store::open(url, 1).unwrap();
         Worker { app, store }
     }
@@ -101,28 +114,29 @@ backend_tests! {
     // validity, then expired and lapsed, each announced once; a certificate
     // renewed by CE gets no reminder of the old period
     fn certificate_occasions_fire_once_each(app: TestApp) {
-        let (mut g, certs) = issued(&app, "SCH-CRT");
+        let w = Worker::fresh(app);
+        let app = &w.app;
+        let (mut g, certs) = issued(app, "SCH-CRT");
         let (ann, bob) = (id_of(&certs[0]), id_of(&certs[1]));
         assert_eq!(certs[0]["valid_until"], "2029-04-09");
-        let w = Worker::start(&app);
         // the day before the 90-day reminder: nothing
         w.at(shanghai(2029, 1, 8, 9, 0));
-        assert!(events(&app, "certificate", &ann, "certificate.expiring").is_empty());
+        assert!(events(app, "certificate", &ann, "certificate.expiring").is_empty());
         // 90 days before 9 April 2029
         w.at(shanghai(2029, 1, 9, 0, 30));
-        let expiring = events(&app, "certificate", &ann, "certificate.expiring");
+        let expiring = events(app, "certificate", &ann, "certificate.expiring");
         assert_eq!(expiring.len(), 1);
         assert_eq!(expiring[0]["certificate"]["id"], json!(ann));
         assert_eq!(expiring[0]["certificate"]["status"], "valid");
         assert_eq!(expiring[0]["occasion"]["reminder_days"], 90);
         assert_eq!(expiring[0]["occasion"]["days_left"], 90);
-        assert_eq!(events(&app, "certificate", &bob, "certificate.expiring").len(), 1);
+        assert_eq!(events(app, "certificate", &bob, "certificate.expiring").len(), 1);
         // the holder's and the organisation's inboxes
-        g.c.at(&app, shanghai(2029, 1, 10, 9, 0));
+        g.c.at(app, shanghai(2029, 1, 10, 9, 0));
         let holder = app.login(ANN, USER_PASSWORD);
-        assert_eq!(inbox(&app, &holder, "certificate_expiring", &ann).len(), 1);
-        assert_eq!(inbox(&app, &g.c.s.org.filler, "certificate_expiring", &ann).len(), 1);
-        assert_eq!(inbox(&app, &g.c.s.org.reviewer, "certificate_expiring", &bob).len(), 1);
+        assert_eq!(inbox(app, &holder, "certificate_expiring", &ann).len(), 1);
+        assert_eq!(inbox(app, &g.c.s.org.filler, "certificate_expiring", &ann).len(), 1);
+        assert_eq!(inbox(app, &g.c.s.org.reviewer, "certificate_expiring", &bob).len(), 1);
         // the audit row has no actor (rule API-6)
         let audit = app.list_all(&format!("/api/v1/audit-events?entity_id={ann}"), &g.c.s.admin);
         let row = audit.iter().find(|e| e["action"] == "certificate.expiring").unwrap();
@@ -136,107 +150,110 @@ backend_tests! {
         r.assert_status(201);
         // more runs on later days: still one
         w.at(shanghai(2029, 1, 12, 9, 0));
-        assert_eq!(events(&app, "certificate", &ann, "certificate.expiring").len(), 1);
+        assert_eq!(events(app, "certificate", &ann, "certificate.expiring").len(), 1);
         // 30 days before: a second reminder for Ann, none for Bob
         w.at(shanghai(2029, 3, 10, 9, 0));
-        let expiring = events(&app, "certificate", &ann, "certificate.expiring");
+        let expiring = events(app, "certificate", &ann, "certificate.expiring");
         assert_eq!(expiring.len(), 2);
         assert_eq!(expiring[1]["occasion"]["reminder_days"], 30);
-        assert_eq!(events(&app, "certificate", &bob, "certificate.expiring").len(), 1);
+        assert_eq!(events(app, "certificate", &bob, "certificate.expiring").len(), 1);
         w.at(shanghai(2029, 3, 11, 9, 0));
-        assert_eq!(events(&app, "certificate", &ann, "certificate.expiring").len(), 2);
+        assert_eq!(events(app, "certificate", &ann, "certificate.expiring").len(), 2);
         // the day after the validity: expired, once
         w.at(shanghai(2029, 4, 10, 0, 30));
-        let expired = events(&app, "certificate", &ann, "certificate.expired");
+        let expired = events(app, "certificate", &ann, "certificate.expired");
         assert_eq!(expired.len(), 1);
         assert_eq!(expired[0]["certificate"]["status"], "expired");
         w.at(shanghai(2029, 4, 11, 9, 0));
-        assert_eq!(events(&app, "certificate", &ann, "certificate.expired").len(), 1);
-        assert!(events(&app, "certificate", &bob, "certificate.expired").is_empty());
+        assert_eq!(events(app, "certificate", &ann, "certificate.expired").len(), 1);
+        assert!(events(app, "certificate", &bob, "certificate.expired").is_empty());
         // the day after the grace window (8 July): lapsed, once
         w.at(shanghai(2029, 7, 9, 9, 0));
-        let lapsed = events(&app, "certificate", &ann, "certificate.lapsed");
+        let lapsed = events(app, "certificate", &ann, "certificate.lapsed");
         assert_eq!(lapsed.len(), 1);
         assert_eq!(lapsed[0]["certificate"]["status"], "lapsed");
         w.at(shanghai(2029, 7, 10, 9, 0));
-        assert_eq!(events(&app, "certificate", &ann, "certificate.lapsed").len(), 1);
-        g.c.at(&app, shanghai(2029, 7, 10, 9, 0));
+        assert_eq!(events(app, "certificate", &ann, "certificate.lapsed").len(), 1);
+        g.c.at(app, shanghai(2029, 7, 10, 9, 0));
         let holder = app.login(ANN, USER_PASSWORD);
-        assert_eq!(inbox(&app, &holder, "certificate_expiring", &ann).len(), 2);
-        assert_eq!(inbox(&app, &holder, "certificate_expired", &ann).len(), 1);
-        assert_eq!(inbox(&app, &holder, "certificate_lapsed", &ann).len(), 1);
+        assert_eq!(inbox(app, &holder, "certificate_expiring", &ann).len(), 2);
+        assert_eq!(inbox(app, &holder, "certificate_expired", &ann).len(), 1);
+        assert_eq!(inbox(app, &holder, "certificate_lapsed", &ann).len(), 1);
     }
 
     // rule CRT-4: a date further back than the catch-up window is not
     // announced (a freshly imported database does not flood the outbox)
     fn occasions_older_than_the_catch_up_window_are_skipped(app: TestApp) {
-        let (_g, certs) = issued(&app, "SCH-OLD");
+        let w = Worker::fresh(app);
+        let app = &w.app;
+        let (_g, certs) = issued(app, "SCH-OLD");
         let ann = id_of(&certs[0]);
-        let w = Worker::start(&app);
         // 20 days after the 90-day reminder, with the default 7-day window
         w.at(shanghai(2029, 1, 29, 9, 0));
-        assert!(events(&app, "certificate", &ann, "certificate.expiring").is_empty());
+        assert!(events(app, "certificate", &ann, "certificate.expiring").is_empty());
         // a down-time of a few days is caught up: expired on 10 April,
         // announced on 13 April
         w.at(shanghai(2029, 4, 13, 9, 0));
-        assert_eq!(events(&app, "certificate", &ann, "certificate.expired").len(), 1);
+        assert_eq!(events(app, "certificate", &ann, "certificate.expired").len(), 1);
     }
 
     // rule ARC-2: an open archive is overdue the day after the 5th working
     // day after publication (10 April 2026 → due 17 April), announced once
     fn an_overdue_archive_is_announced_once(app: TestApp) {
-        let mut g = graduates(&app, "SCH-ARC");
+        let w = Worker::fresh(app);
+        let app = &w.app;
+        let mut g = graduates(app, "SCH-ARC");
         let archives = app.list_all(&format!("/api/v1/archives?class_id={}", g.c.class), &g.c.s.officer);
         assert_eq!(archives.len(), 1);
         let archive = id_of(&archives[0]);
         assert_eq!(archives[0]["due_on"], "2026-04-17");
-        let w = Worker::start(&app);
         w.at(shanghai(2026, 4, 17, 18, 0));
-        assert!(events(&app, "archive", &archive, "archive.overdue").is_empty());
+        assert!(events(app, "archive", &archive, "archive.overdue").is_empty());
         w.at(shanghai(2026, 4, 18, 9, 0));
-        let overdue = events(&app, "archive", &archive, "archive.overdue");
+        let overdue = events(app, "archive", &archive, "archive.overdue");
         assert_eq!(overdue.len(), 1);
         assert_eq!(overdue[0]["archive"]["id"], json!(archive));
         assert_eq!(overdue[0]["archive"]["overdue"], json!(true));
         w.at(shanghai(2026, 4, 20, 9, 0));
-        assert_eq!(events(&app, "archive", &archive, "archive.overdue").len(), 1);
+        assert_eq!(events(app, "archive", &archive, "archive.overdue").len(), 1);
         // the training staff are told
-        g.c.at(&app, shanghai(2026, 4, 20, 9, 0));
-        assert_eq!(inbox(&app, &g.c.s.officer, "archive_overdue", &archive).len(), 1);
-        assert_eq!(inbox(&app, &g.c.s.head, "archive_overdue", &archive).len(), 1);
-        assert!(inbox(&app, &g.c.s.org.filler, "archive_overdue", &archive).is_empty());
+        g.c.at(app, shanghai(2026, 4, 20, 9, 0));
+        assert_eq!(inbox(app, &g.c.s.officer, "archive_overdue", &archive).len(), 1);
+        assert_eq!(inbox(app, &g.c.s.head, "archive_overdue", &archive).len(), 1);
+        assert!(inbox(app, &g.c.s.org.filler, "archive_overdue", &archive).is_empty());
     }
 
     // rule CED-1, CED-2: on 1 December a person under obligation and short
     // of the year's credits is told once; one who has enough, or is not yet
     // under obligation, is not
     fn ce_shortfall_is_announced_on_the_first_of_december(app: TestApp) {
-        let ce = ce_setup(&app, "sch", "Wucheng");
-        let short = skilled(&app, &ce.admin, "Dai Short", 7101, &ce.org, Some("2024-06-01"));
-        let met = skilled(&app, &ce.admin, "Fu Enough", 7102, &ce.org, Some("2024-06-01"));
-        let new = skilled(&app, &ce.admin, "Gao New", 7103, &ce.org, Some("2026-02-01"));
-        earn(&app, &ce, "public", 12, &[&short, &met]);
-        earn(&app, &ce, "professional", 43, &[&short]);
-        earn(&app, &ce, "professional", 48, &[&met]);
-        let w = Worker::start(&app);
+        let w = Worker::fresh(app);
+        let app = &w.app;
+        let ce = ce_setup(app, "sch", "Wucheng");
+        let short = skilled(app, &ce.admin, "Dai Short", 7101, &ce.org, Some("2024-06-01"));
+        let met = skilled(app, &ce.admin, "Fu Enough", 7102, &ce.org, Some("2024-06-01"));
+        let new = skilled(app, &ce.admin, "Gao New", 7103, &ce.org, Some("2026-02-01"));
+        earn(app, &ce, "public", 12, &[&short, &met]);
+        earn(app, &ce, "professional", 43, &[&short]);
+        earn(app, &ce, "professional", 48, &[&met]);
         w.at(shanghai(2026, 11, 30, 9, 0));
-        assert!(events(&app, "person", &short, "ce.requirement_unmet").is_empty());
+        assert!(events(app, "person", &short, "ce.requirement_unmet").is_empty());
         w.at(shanghai(2026, 12, 1, 0, 30));
-        let unmet = events(&app, "person", &short, "ce.requirement_unmet");
+        let unmet = events(app, "person", &short, "ce.requirement_unmet");
         assert_eq!(unmet.len(), 1);
         assert_eq!(unmet[0]["compliance"]["person_id"], json!(short));
         assert_eq!(unmet[0]["compliance"]["credits_needed"], 5);
         assert_eq!(unmet[0]["occasion"]["year"], 2026);
         assert_eq!(unmet[0]["occasion"]["credits_short"], 5);
-        assert!(events(&app, "person", &met, "ce.requirement_unmet").is_empty());
-        assert!(events(&app, "person", &new, "ce.requirement_unmet").is_empty());
+        assert!(events(app, "person", &met, "ce.requirement_unmet").is_empty());
+        assert!(events(app, "person", &new, "ce.requirement_unmet").is_empty());
         w.at(shanghai(2026, 12, 3, 9, 0));
-        assert_eq!(events(&app, "person", &short, "ce.requirement_unmet").len(), 1);
+        assert_eq!(events(app, "person", &short, "ce.requirement_unmet").len(), 1);
         // the organisation's filler is told
         app.clock().set(shanghai(2026, 12, 3, 9, 0));
         let filler = app.login("sch.filler", USER_PASSWORD);
-        assert_eq!(inbox(&app, &filler, "ce_requirement_unmet", &short).len(), 1);
-        assert!(inbox(&app, &filler, "ce_requirement_unmet", &met).is_empty());
+        assert_eq!(inbox(app, &filler, "ce_requirement_unmet", &short).len(), 1);
+        assert!(inbox(app, &filler, "ce_requirement_unmet", &met).is_empty());
     }
 
     // rule CRT-4: two instances on one database announce each occasion once;

@@ -155,10 +155,12 @@ pub fn run_once(
     Ok(summary)
 }
 
-/// Announces one occasion in its own transaction: `build` re-reads the
-/// record and returns the event when the occasion is still due; the
-/// occasion is then claimed (a claim made before means it was announced:
-/// nothing is written) and the event emitted. `true` when it was emitted.
+/// Announces one occasion in its own transaction. The occasion is claimed
+/// first (a claim made before means it was announced: nothing is written),
+/// so the transaction starts with a write: on SQLite it waits for the write
+/// lock instead of failing to upgrade a read. `build` then re-reads the
+/// record and returns the event when the occasion is still due (else the
+/// claim is released) and the event is emitted. `true` when it was emitted.
 fn announce(
     store: &Store,
     ctx: &Ctx,
@@ -174,9 +176,6 @@ fn announce(
         return Ok(false);
     }
     store.write(|c| {
-        let Some(event) = build(c)? else {
-            return Ok(false);
-        };
         let id = Uuid::now_v7().to_string();
         let claimed = guild_store::scheduler::claim(
             c,
@@ -188,10 +187,19 @@ fn announce(
                 emitted_at: ctx.now.naive_utc(),
             },
         )?;
-        if claimed {
-            ctx.emit_as(c, id, event)?;
+        if !claimed {
+            return Ok(false);
         }
-        Ok(claimed)
+        match build(c)? {
+            Some(event) => {
+                ctx.emit_as(c, id, event)?;
+                Ok(true)
+            }
+            None => {
+                guild_store::scheduler::release(c, kind.name, entity_id, occasion)?;
+                Ok(false)
+            }
+        }
     })
 }
 

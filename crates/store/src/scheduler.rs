@@ -90,6 +90,18 @@ pub fn claim(conn: &mut DbConn, row: &ScheduledEventRow) -> Result<bool, StoreEr
     Ok(n == 1)
 }
 
+/// Releases a claim made in the same transaction whose occasion turned out
+/// not to be due after all (the record changed since the scan).
+pub fn release(
+    conn: &mut DbConn,
+    kind: &str,
+    entity_id: &str,
+    occasion: &str,
+) -> Result<(), StoreError> {
+    diesel::delete(scheduled_events::table.find((kind, entity_id, occasion))).execute(conn)?;
+    Ok(())
+}
+
 /// Whether an occasion was announced already (a cheap check before the
 /// write transaction; [`claim`] decides).
 pub fn claimed(
