@@ -38,3 +38,4 @@ mod teachers;
 mod training_story;
 mod users;
 mod verification;
+mod webhooks;

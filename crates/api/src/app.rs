@@ -76,6 +76,7 @@ impl Application {
         })?;
         first_signing_key(&state)?;
         let server = serve(&state, listener)?;
+        crate::workers::spawn(&state);
         Ok(Application {
             port,
             server,

@@ -15,6 +15,7 @@ pub mod passwords;
 pub mod routes;
 pub mod state;
 pub mod timeout;
+pub mod workers;
 
 pub use app::{Application, openapi_document};
 pub use config::Config;

@@ -36,6 +36,7 @@ pub mod refund;
 pub mod role;
 pub mod roles;
 pub mod teacher;
+pub mod webhook;
 
 pub use account::{LoginThrottle, UserAction, UserStatus};
 pub use clock::{Clock, DEFAULT_TIME_ZONE, ManualClock, SystemClock, local_date};
