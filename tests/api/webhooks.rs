@@ -467,6 +467,93 @@ webhook_tests! {
         let kinds: Vec<_> = app.outbox("webhook", &id).into_iter().map(|e| e.kind).collect();
         assert_eq!(kinds, ["webhook.created", "webhook.updated", "webhook.deleted"]);
     }
+
+    // rule API-8: a subscription whose deliveries all failed for 5 days is
+    // disabled and its owner notified
+    fn a_subscription_failing_for_five_days_is_disabled(app: TestApp) {
+        let receiver = Receiver::start();
+        receiver.set_status(503);
+        let admin = app.admin();
+        let (hook, _) = subscribe(&app, &admin, &receiver.url("/down"), &["organisation.created"]);
+        app.create_pending_org(&admin, "Down One");
+        receiver.wait_for(1);
+        delivery_after(&app, &admin, &hook, 1);
+        // The retries (60 s, 120 s here) fail over 4 days: still enabled.
+        app.clock().advance(chrono::Duration::days(4));
+        receiver.wait_for(2);
+        let admin = app.admin();
+        delivery_after(&app, &admin, &hook, 2);
+        app.clock().advance(chrono::Duration::minutes(3));
+        receiver.wait_for(3);
+        eventually("the first delivery failed", || deliveries(&app, &admin, &hook)[0]["status"] == "failed");
+        assert_eq!(app.get(&format!("{WEBHOOKS}/{hook}"), Some(&admin)).body["enabled"], true);
+        app.clock().advance(chrono::Duration::days(1));
+        let admin = app.admin();
+        app.create_pending_org(&admin, "Down Two");
+        receiver.wait_for(4);
+        eventually("the subscription is disabled", || {
+            app.get(&format!("{WEBHOOKS}/{hook}"), Some(&admin)).body["enabled"] == false
+        });
+        let w = app.get(&format!("{WEBHOOKS}/{hook}"), Some(&admin)).body;
+        assert!(w["disabled_reason"].as_str().unwrap().contains("5 days"), "{w:#}");
+        let kinds: Vec<_> = app.outbox("webhook", &hook).into_iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["webhook.created", "webhook.disabled"]);
+        let inbox = app.list_all("/api/v1/notifications", &admin);
+        assert!(inbox.iter().any(|n| n["kind"] == "webhook_disabled"), "{inbox:#?}");
+        // Nothing more is sent; enabling it again starts afresh.
+        app.create_pending_org(&admin, "Down Three");
+        receiver.stays_at(4);
+        let r = app.patch(&format!("{WEBHOOKS}/{hook}"), Some(&admin), json!({"enabled": true}));
+        assert_eq!(r.body["enabled"], true);
+        assert!(r.body["disabled_reason"].is_null());
+    }
+
+    // rule API-8: delivered outbox rows and delivery logs go after 30 days
+    fn old_deliveries_and_outbox_rows_are_pruned(app: TestApp) {
+        let receiver = Receiver::start();
+        let admin = app.admin();
+        let (hook, _) = subscribe(&app, &admin, &receiver.url("/old"), &["organisation.created"]);
+        let org = app.create_pending_org(&admin, "Old Co");
+        receiver.wait_for(1);
+        delivery_after(&app, &admin, &hook, 1);
+        app.clock().advance(chrono::Duration::days(29));
+        std::thread::sleep(Duration::from_millis(300));
+        let admin = app.admin();
+        assert_eq!(deliveries(&app, &admin, &hook).len(), 1, "kept for 30 days");
+        assert_eq!(app.outbox("organisation", &org).len(), 1);
+        app.clock().advance(chrono::Duration::days(2));
+        let admin = app.admin();
+        eventually("the delivery log is pruned", || deliveries(&app, &admin, &hook).is_empty());
+        eventually("the outbox row is pruned", || app.outbox("organisation", &org).is_empty());
+    }
+
+    // rule PPL-3: subscribers who do not see full ID numbers get them masked
+    fn id_numbers_are_masked_for_subscribers_who_do_not_see_them(app: TestApp) {
+        let receiver = Receiver::start();
+        let admin = app.admin();
+        let a = app.org_with_accounts(&admin, "mask");
+        subscribe(&app, &a.reviewer, &receiver.url("/reviewer"), &["person.created"]);
+        subscribe(&app, &admin, &receiver.url("/admin"), &["person.created"]);
+        let id_number = guild_tests::valid_id_number(7);
+        app.create_person(&a.filler, "Li Si", &id_number, None).assert_status(201);
+        let got = receiver.wait_for(2);
+        let by = |path: &str| got.iter().find(|r| r.path == path).unwrap().json();
+        // The admin gets the record as published; the reviewer never the full number.
+        let person = by("/admin")["data"]["id"].as_str().unwrap().to_owned();
+        let published: Value = serde_json::from_str(&app.outbox("person", &person)[0].payload).unwrap();
+        assert_eq!(by("/admin")["data"]["id_number"], published["id_number"]);
+        assert_eq!(by("/reviewer")["data"]["id_number"], json!(guild_tests::masked(&id_number)));
+    }
+}
+
+/// Waits until `check` holds (panics after 30 s).
+#[track_caller]
+fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !check() {
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// An app without `GUILD_WEBHOOK_ALLOW_PRIVATE`, and one with it.

@@ -276,3 +276,19 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(redeliver)
         .service(ping);
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_event_type_names_a_schema_of_the_document() {
+        // rule API-8: the catalogue names the payload schema of each kind
+        let doc = crate::openapi_document();
+        let schemas = doc.components.expect("components").schemas;
+        let missing: Vec<_> = guild_app::webhooks::event_types()
+            .into_iter()
+            .filter(|t| !schemas.contains_key(&t.schema))
+            .map(|t| format!("{} -> {}", t.kind, t.schema))
+            .collect();
+        assert!(missing.is_empty(), "{missing:#?}");
+    }
+}

@@ -30,7 +30,9 @@ const LEASE: TimeDelta = TimeDelta::seconds(60);
 const CLAIM_BATCH: i64 = 10;
 /// API-8: the delivery log keeps at most this much of an answer.
 const EXCERPT_BYTES: usize = 1024;
-/// How often (real time) worker 0 prunes old outbox rows and deliveries.
+/// How often worker 0 prunes old outbox rows and deliveries: once this much
+/// real time or injected-clock time has passed since the last prune (the
+/// latter so a test moving the clock sees retention at work).
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Spawns the configured number of dispatcher tasks.
@@ -41,7 +43,7 @@ pub fn spawn(state: &AppState) {
 }
 
 async fn run(state: AppState, n: usize) {
-    let mut last_prune: Option<Instant> = None;
+    let mut last_prune: Option<(Instant, chrono::DateTime<chrono::Utc>)> = None;
     loop {
         let busy = match tick(&state).await {
             Ok(busy) => busy,
@@ -50,8 +52,12 @@ async fn run(state: AppState, n: usize) {
                 false
             }
         };
-        if n == 0 && last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
-            last_prune = Some(Instant::now());
+        let now = state.clock.now();
+        let due = last_prune.is_none_or(|(real, clock)| {
+            real.elapsed() >= PRUNE_EVERY || (now - clock).to_std().is_ok_and(|d| d >= PRUNE_EVERY)
+        });
+        if n == 0 && due {
+            last_prune = Some((Instant::now(), now));
             if let Err(e) = prune(&state).await {
                 tracing::warn!(error = %e, "webhook retention failed");
             }
