@@ -414,6 +414,27 @@ webhook_tests! {
         }
     }
 
+    // rule API-8: deliveries about one entity keep the event order: a later
+    // one waits while an earlier one to the same subscription is pending
+    fn deliveries_about_one_entity_keep_their_order(app: TestApp) {
+        let receiver = Receiver::start();
+        receiver.set_status(500);
+        let admin = app.admin();
+        let (hook, _) = subscribe(&app, &admin, &receiver.url("/order"), &["organisation.created", "organisation.approved"]);
+        let org = app.create_pending_org(&admin, "Order Co");
+        receiver.wait_for(1);
+        delivery_after(&app, &admin, &hook, 1);
+        app.post(&format!("/api/v1/organisations/{org}/approve"), Some(&admin), json!({})).assert_status(200);
+        // The approval waits for the creation, which waits for its retry.
+        receiver.stays_at(1);
+        receiver.set_status(200);
+        app.clock().advance(chrono::Duration::seconds(61));
+        let got = receiver.wait_for(3);
+        let types: Vec<_> = got.iter().map(|r| r.json()["type"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(types, ["organisation.created", "organisation.created", "organisation.approved"]);
+        receiver.stays_at(3);
+    }
+
     // rule API-8: a ping goes to the one subscription; the log shows it
     fn ping_sends_a_test_event_and_the_log_shows_it(app: TestApp) {
         let receiver = Receiver::start();
