@@ -256,6 +256,8 @@ struct Tenants {
     /// Org A's CE provider application and employer activity (CED-3, CED-4).
     ce_provider: String,
     ce_activity: String,
+    /// Org A's reviewer's webhook subscription (API-8).
+    webhook: String,
 }
 
 /// A certificate of org A's sixth person (CRT-1), its verification code
@@ -332,7 +334,14 @@ fn tenants(app: &TestApp, admin: &str) -> Tenants {
     );
     ce_provider.assert_status(201);
     let ce_activity = crate::ce_register::employer_activity(app, &a.filler);
+    let webhook = app.post(
+        "/api/v1/webhooks",
+        Some(&a.reviewer),
+        json!({"url": "https://hooks.example.com/alpha", "event_types": ["refund.paid"]}),
+    );
+    webhook.assert_status(201);
     Tenants {
+        webhook: webhook.id(),
         a,
         b,
         person: person.id(),
@@ -703,6 +712,7 @@ fn real_id<'a>(t: &'a Tenants, op: &Operation) -> &'a str {
         ("/api/v1/ce/activities/{", &t.ce_activity),
         ("/api/v1/ce/compliance/{", &t.person),
         ("/api/v1/ce/requirements/{", "Wucheng"),
+        ("/api/v1/webhooks/{", &t.webhook),
     ];
     prefixes
         .iter()
@@ -880,7 +890,7 @@ backend_tests! {
     fn lists_hold_nothing_of_another_organisation(app: TestApp) {
         let admin = app.admin();
         let t = tenants(&app, &admin);
-        let a_ids = [t.a.id.as_str(), t.a.filler_id.as_str(), t.a.reviewer_id.as_str(), t.person.as_str(), t.account_change.as_str(), t.enrolment.as_str(), t.notification.as_str(), t.deferral.as_str(), t.substitution.as_str(), t.refund.as_str(), t.leave_request.as_str(), t.sanction.as_str(), t.certs.certificate.as_str(), t.certs.request.as_str(), t.ce_provider.as_str(), t.ce_activity.as_str()];
+        let a_ids = [t.a.id.as_str(), t.a.filler_id.as_str(), t.a.reviewer_id.as_str(), t.person.as_str(), t.account_change.as_str(), t.enrolment.as_str(), t.notification.as_str(), t.deferral.as_str(), t.substitution.as_str(), t.refund.as_str(), t.leave_request.as_str(), t.sanction.as_str(), t.certs.certificate.as_str(), t.certs.request.as_str(), t.ce_provider.as_str(), t.ce_activity.as_str(), t.webhook.as_str()];
         for path in ["/api/v1/organisations", "/api/v1/users", "/api/v1/people", "/api/v1/account-changes", "/api/v1/audit-events", "/api/v1/enrolments", "/api/v1/notifications", "/api/v1/deferrals", "/api/v1/substitutions", "/api/v1/refunds", "/api/v1/leave-requests", "/api/v1/sanctions", "/api/v1/certificates", "/api/v1/certificate-requests", "/api/v1/ce/providers", "/api/v1/ce/activities", "/api/v1/ce/credits"] {
             for token in [&t.b.filler, &t.b.reviewer] {
                 let items = Value::Array(app.list_all(path, token)).to_string();

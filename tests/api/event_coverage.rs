@@ -14,6 +14,7 @@ mod exams;
 mod setup;
 mod tour;
 mod training;
+mod webhooks;
 
 use tour::{Tour, state_changing_operations};
 
@@ -28,6 +29,18 @@ const ALLOWED: &[(&str, &str)] = &[
     ),
     // auth.logged_out: audited only, never published.
     ("logout", "auth.* events are audited only, never published"),
+    // API-8: a ping queues a test delivery to one subscription; it changes
+    // delivery state, not domain state, and is not itself an event.
+    (
+        "ping_webhook",
+        "queues a test delivery; delivery state, not domain state",
+    ),
+    // API-8: a redelivery re-queues an existing delivery of an event already
+    // published; announcing it would be an event about an event.
+    (
+        "redeliver_webhook_delivery",
+        "re-queues a delivery of an already published event; delivery state, not domain state",
+    ),
     // A read marker on the caller's own inbox, no change of a resource.
     (
         "read_notification",
@@ -85,6 +98,7 @@ fn walk(t: &mut Tour) {
     exams::refunds(t, &w);
     exams::bans(t, &w);
     ce::signing_key(t);
+    webhooks::subscription(t);
     setup::silent_operations(t);
 }
 

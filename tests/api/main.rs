@@ -39,3 +39,4 @@ mod teachers;
 mod training_story;
 mod users;
 mod verification;
+mod webhooks;

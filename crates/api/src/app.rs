@@ -35,6 +35,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         .service(scope("/api/v1").configure(routes::api_v1))
         .split_for_parts();
     crate::openapi::list_problem_codes(&mut doc);
+    crate::openapi_webhooks::add_webhooks(&mut doc);
     doc
 }
 

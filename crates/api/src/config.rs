@@ -40,6 +40,17 @@ pub struct Config {
     /// still announced after a down-time (default 7; older ones never are,
     /// so an imported database does not flood the outbox).
     pub scheduler_catch_up_days: u32,
+    /// The webhook settings (API-8): `GUILD_WEBHOOK_ALLOW_PRIVATE` (`1`: plain
+    /// HTTP and internal addresses accepted, for development and tests),
+    /// `GUILD_WEBHOOK_RETRY_SCHEDULE` (comma-separated seconds before each
+    /// retry), `GUILD_WEBHOOK_RETRY_JITTER` (a fraction from 0 to 1, default
+    /// 0.1) and `GUILD_WEBHOOK_RETENTION_DAYS` (default 30).
+    pub webhooks: guild_app::webhooks::Settings,
+    /// `GUILD_WEBHOOK_WORKERS`: webhook dispatcher tasks (default 2; 0 runs none).
+    pub webhook_workers: usize,
+    /// `GUILD_WEBHOOK_POLL_MS`: how often (real time) an idle dispatcher looks
+    /// for work (default 1000).
+    pub webhook_poll: std::time::Duration,
 }
 
 /// A configured secret string that never prints.
@@ -132,6 +143,24 @@ impl Config {
             "a number from 0 to 3650",
         )?
         .unwrap_or(guild_domain::schedule::DEFAULT_CATCH_UP_DAYS);
+        let webhooks = webhook_settings(&get)?;
+        let webhook_workers = number(
+            &get,
+            "GUILD_WEBHOOK_WORKERS",
+            0..=64,
+            "a number from 0 to 64",
+        )?
+        .unwrap_or(2);
+        let webhook_poll = number(
+            &get,
+            "GUILD_WEBHOOK_POLL_MS",
+            5..=600_000,
+            "a number of milliseconds from 5 to 600000",
+        )?
+        .map_or(
+            std::time::Duration::from_secs(1),
+            std::time::Duration::from_millis,
+        );
         let public_base_url = get("GUILD_PUBLIC_BASE_URL")
             .unwrap_or_else(|| format!("http://{bind}"))
             .trim_end_matches('/')
@@ -151,8 +180,53 @@ impl Config {
             request_timeout,
             scheduler_poll,
             scheduler_catch_up_days,
+            webhooks,
+            webhook_workers,
+            webhook_poll,
         })
     }
+}
+
+/// The `GUILD_WEBHOOK_*` settings of the dispatcher and the URL policy (API-8).
+fn webhook_settings(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<guild_app::webhooks::Settings, String> {
+    let mut s = guild_app::webhooks::Settings::default();
+    if let Some(v) = get("GUILD_WEBHOOK_ALLOW_PRIVATE") {
+        s.allow_private = match v.as_str() {
+            "1" | "true" => true,
+            "0" | "false" => false,
+            _ => return Err(format!("GUILD_WEBHOOK_ALLOW_PRIVATE={v:?} must be 1 or 0")),
+        };
+    }
+    if let Some(v) = get("GUILD_WEBHOOK_RETRY_SCHEDULE") {
+        let delays: Option<Vec<u64>> = v
+            .split(',')
+            .map(|d| d.trim().parse::<u64>().ok().filter(|d| *d <= 30 * 86_400))
+            .collect();
+        s.retry_schedule = delays.filter(|d| d.len() <= 50).ok_or_else(|| {
+            format!(
+                "GUILD_WEBHOOK_RETRY_SCHEDULE={v:?} must be up to 50 comma-separated delays in seconds"
+            )
+        })?;
+    }
+    if let Some(v) = get("GUILD_WEBHOOK_RETRY_JITTER") {
+        s.jitter = v
+            .parse::<f64>()
+            .ok()
+            .filter(|j| (0.0..=1.0).contains(j))
+            .ok_or_else(|| {
+                format!("GUILD_WEBHOOK_RETRY_JITTER={v:?} must be a number from 0 to 1")
+            })?;
+    }
+    s.retention_days = number(
+        get,
+        "GUILD_WEBHOOK_RETENTION_DAYS",
+        1..=3650,
+        "a number of days from 1 to 3650",
+    )?
+    .unwrap_or(s.retention_days);
+    Ok(s)
 }
 
 /// The number in variable `name`, if set: it must parse and lie in `range`,
@@ -220,6 +294,33 @@ mod tests {
             Config::from_lookup(|k| (k == "GUILD_SCHEDULER_POLL_MS").then(|| "-1".to_owned()))
                 .unwrap_err();
         assert!(err.contains("GUILD_SCHEDULER_POLL_MS"));
+    }
+
+    #[test]
+    fn webhook_settings_are_read() {
+        // rule API-8: the retry schedule, jitter and URL policy are configurable
+        let c = Config::from_lookup(|_| None).unwrap();
+        assert!(!c.webhooks.allow_private);
+        assert_eq!(c.webhooks.retry_schedule.len(), 8);
+        assert_eq!(c.webhook_workers, 2);
+        let c = Config::from_lookup(|k| match k {
+            "GUILD_WEBHOOK_ALLOW_PRIVATE" => Some("1".to_owned()),
+            "GUILD_WEBHOOK_RETRY_SCHEDULE" => Some("60, 120".to_owned()),
+            "GUILD_WEBHOOK_RETRY_JITTER" => Some("0".to_owned()),
+            _ => None,
+        })
+        .unwrap();
+        assert!(c.webhooks.allow_private);
+        assert_eq!(c.webhooks.retry_schedule, vec![60, 120]);
+        assert!(c.webhooks.jitter.abs() < f64::EPSILON);
+        for (k, v) in [
+            ("GUILD_WEBHOOK_ALLOW_PRIVATE", "yes"),
+            ("GUILD_WEBHOOK_RETRY_SCHEDULE", "5,x"),
+            ("GUILD_WEBHOOK_RETRY_JITTER", "2"),
+        ] {
+            let err = Config::from_lookup(|n| (n == k).then(|| v.to_owned())).unwrap_err();
+            assert!(err.contains(k), "{err}");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod middleware;
 pub mod openapi;
+pub mod openapi_webhooks;
 pub mod passwords;
 pub mod routes;
 pub mod state;

@@ -51,6 +51,7 @@ use crate::error::{ErrorCode, FieldProblem, PROBLEM_JSON, Problem, refusal_statu
         (name = "certificate-requests", description = "Reissue, change and cancellation requests, forgery reports (CRT-5 to CRT-7)"),
         (name = "archives", description = "Class archives and the working-day calendar (ARC-1, ARC-2)"),
         (name = "ce", description = "The continuing-education credit register: providers, activities, credits, compliance and statistics (CED-1 to CED-6)"),
+        (name = "webhooks", description = "Webhook subscriptions, signed deliveries (Standard Webhooks), retries and the delivery log (API-8)"),
         (name = "public", description = "Unauthenticated endpoints: published plans and public notices")
     )
 )]

@@ -195,6 +195,11 @@ catalogue! {
     USER_PASSWORD_RESET = ("user.password_reset", "user.reset_password", "An administrator reset an account's password."),
     USER_UNLOCKED = ("user.unlocked", "user.unlock", "An administrator unlocked an account."),
     USER_UPDATED = ("user.updated", "user.update", "An account's details changed."),
+    WEBHOOK_CREATED = ("webhook.created", "webhook.create", "A webhook subscription was created (its secret is never in the event)."),
+    WEBHOOK_DELETED = ("webhook.deleted", "webhook.delete", "A webhook subscription was deleted."),
+    WEBHOOK_DISABLED = ("webhook.disabled", "webhook.disable", "A webhook subscription was disabled because every delivery failed for 5 days."),
+    WEBHOOK_SECRET_ROTATED = ("webhook.secret_rotated", "webhook.rotate_secret", "A webhook subscription's signing secret was rotated."),
+    WEBHOOK_UPDATED = ("webhook.updated", "webhook.update", "A webhook subscription changed."),
 }
 
 /// The kind logged under audit action `action`, if there is one.

@@ -42,6 +42,7 @@ pub mod substitutions;
 pub mod teachers;
 pub mod users;
 pub mod verification;
+pub mod webhooks;
 
 pub use ctx::{Caller, Ctx};
 pub use enrolments::CreateEnrolment;

@@ -258,6 +258,14 @@ catalogue! {
         "Enrolments submitted earlier wait for a seat first: the waiting list keeps the order of submission.";
     WARNING_RELIED_ON = "warning_relied_on", Conflict, Some("DSC-1"),
         "A later disqualification in the same sitting counted this warning; withdraw that first.";
+    WEBHOOK_EVENT_TYPE_UNKNOWN = "webhook_event_type_unknown", Unprocessable, Some("API-8"),
+        "A webhook subscribes to `*` or to kinds of the published event catalogue (GET /api/v1/webhooks/event-types).";
+    WEBHOOK_URL_INVALID = "webhook_url_invalid", Unprocessable, Some("API-8"),
+        "A webhook URL is an absolute http(s) URL without user information or fragment, whose host resolves.";
+    WEBHOOK_URL_NOT_HTTPS = "webhook_url_not_https", Unprocessable, Some("API-8"),
+        "Webhook URLs must use HTTPS.";
+    WEBHOOK_URL_PRIVATE = "webhook_url_private", Unprocessable, Some("API-8"),
+        "Webhooks only reach public hosts: loopback, private, link-local and unique-local addresses are refused.";
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ pub mod role;
 pub mod roles;
 pub mod schedule;
 pub mod teacher;
+pub mod webhook;
 
 pub use account::{LoginThrottle, UserAction, UserStatus};
 pub use clock::{Clock, DEFAULT_TIME_ZONE, ManualClock, SystemClock, local_date};

@@ -236,6 +236,17 @@ pub const COMPLIANCE_LISTERS: &[Role] = ORGANISATION_READERS;
 /// Read CE statistics (CED-5).
 pub const STATISTICS_READERS: &[Role] = ASSOCIATION_READERS;
 
+/// Subscribe to webhooks (API-8): admins (every event), organisation
+/// reviewers (their organisation's events), CE providers (their CE data) and
+/// the authority (CE events); what each receives is
+/// [`crate::webhook::receives`].
+pub const WEBHOOK_SUBSCRIBERS: &[Role] = &[
+    Role::Admin,
+    Role::OrgReviewer,
+    Role::Provider,
+    Role::Authority,
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,6 +292,7 @@ mod tests {
             ("provider applicants", PROVIDER_APPLICANTS, ".......x..x"),
             ("provider deciders", PROVIDER_DECIDERS, ".....x....."),
             ("requirement writers", REQUIREMENT_WRITERS, "x....x....."),
+            ("webhook subscribers", WEBHOOK_SUBSCRIBERS, "x....x.x..x"),
         ];
         for (name, list, expected) in table {
             let got: String = ALL

@@ -40,6 +40,7 @@ pub mod substitutions;
 pub mod teachers;
 pub mod users;
 pub mod verification;
+pub mod webhooks;
 
 pub use db::{Backend, DbConn, Store};
 

@@ -841,6 +841,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    webhook_subscriptions (id) {
+        id -> Text,
+        owner_user_id -> Text,
+        owner_role -> Text,
+        organisation_id -> Nullable<Text>,
+        url -> Text,
+        description -> Nullable<Text>,
+        event_types -> Text,
+        enabled -> Bool,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamp>,
+        failing_since -> Nullable<Timestamp>,
+        disabled_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     scheduled_events (kind, entity_id, occasion) {
         kind -> Text,
         entity_id -> Text,
@@ -850,8 +871,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        subscription_id -> Text,
+        event_id -> Text,
+        event_type -> Text,
+        entity_type -> Text,
+        entity_id -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        lease_token -> Nullable<Text>,
+        last_status_code -> Nullable<Integer>,
+        last_response_excerpt -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        last_attempt_at -> Nullable<Timestamp>,
+        last_duration_ms -> Nullable<BigInt>,
+        delivered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     outbox,
+    webhook_subscriptions,
+    webhook_deliveries,
     organisations,
     people,
     users,

@@ -65,6 +65,7 @@ pub mod substitutions;
 pub mod teachers;
 pub mod users;
 pub mod verification;
+pub mod webhooks;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -130,4 +131,6 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
         .configure(ce_credits::configure)
         .configure(ce_compliance::configure)
         .configure(ce_statistics::configure);
+    // Webhooks on the event outbox (API-8).
+    cfg.configure(webhooks::configure);
 }

@@ -1,8 +1,9 @@
-//! Background workers the server runs next to its HTTP workers, on the same
+//! Background workers of `guild serve`, next to its HTTP workers on the same
 //! runtime (they stop with the server). Each does its database work on the
 //! blocking pool (Diesel is blocking) and reads time from the injected clock.
 
 pub mod scheduler;
+pub mod webhooks;
 
 use crate::state::AppState;
 
@@ -10,4 +11,5 @@ use crate::state::AppState;
 /// [`crate::Application::build`], inside the server's runtime.
 pub fn spawn(state: &AppState) {
     scheduler::spawn(state);
+    webhooks::spawn(state);
 }
