@@ -126,41 +126,9 @@ impl Config {
             "a number from 1 to 3600",
         )?
         .map_or(DEFAULT_REQUEST_TIMEOUT, std::time::Duration::from_secs);
-        let scheduler_poll = match number(
-            &get,
-            "GUILD_SCHEDULER_POLL_MS",
-            0..=86_400_000,
-            "a number of milliseconds from 0 (off) to 86400000",
-        )? {
-            None => Some(DEFAULT_SCHEDULER_POLL),
-            Some(0) => None,
-            Some(ms) => Some(std::time::Duration::from_millis(ms)),
-        };
-        let scheduler_catch_up_days = number(
-            &get,
-            "GUILD_SCHEDULER_CATCH_UP_DAYS",
-            0..=3650,
-            "a number from 0 to 3650",
-        )?
-        .unwrap_or(guild_domain::schedule::DEFAULT_CATCH_UP_DAYS);
+        let (scheduler_poll, scheduler_catch_up_days) = scheduler_settings(&get)?;
         let webhooks = webhook_settings(&get)?;
-        let webhook_workers = number(
-            &get,
-            "GUILD_WEBHOOK_WORKERS",
-            0..=64,
-            "a number from 0 to 64",
-        )?
-        .unwrap_or(2);
-        let webhook_poll = number(
-            &get,
-            "GUILD_WEBHOOK_POLL_MS",
-            5..=600_000,
-            "a number of milliseconds from 5 to 600000",
-        )?
-        .map_or(
-            std::time::Duration::from_secs(1),
-            std::time::Duration::from_millis,
-        );
+        let (webhook_workers, webhook_poll) = webhook_dispatch(&get)?;
         let public_base_url = get("GUILD_PUBLIC_BASE_URL")
             .unwrap_or_else(|| format!("http://{bind}"))
             .trim_end_matches('/')
@@ -185,6 +153,55 @@ impl Config {
             webhook_poll,
         })
     }
+}
+
+/// `GUILD_SCHEDULER_POLL_MS` (`None` when `0`: off) and
+/// `GUILD_SCHEDULER_CATCH_UP_DAYS`.
+fn scheduler_settings(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<(Option<std::time::Duration>, u32), String> {
+    let scheduler_poll = match number(
+        get,
+        "GUILD_SCHEDULER_POLL_MS",
+        0..=86_400_000,
+        "a number of milliseconds from 0 (off) to 86400000",
+    )? {
+        None => Some(DEFAULT_SCHEDULER_POLL),
+        Some(0) => None,
+        Some(ms) => Some(std::time::Duration::from_millis(ms)),
+    };
+    let scheduler_catch_up_days = number(
+        get,
+        "GUILD_SCHEDULER_CATCH_UP_DAYS",
+        0..=3650,
+        "a number from 0 to 3650",
+    )?
+    .unwrap_or(guild_domain::schedule::DEFAULT_CATCH_UP_DAYS);
+    Ok((scheduler_poll, scheduler_catch_up_days))
+}
+
+/// `GUILD_WEBHOOK_WORKERS` and `GUILD_WEBHOOK_POLL_MS`.
+fn webhook_dispatch(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<(usize, std::time::Duration), String> {
+    let webhook_workers = number(
+        get,
+        "GUILD_WEBHOOK_WORKERS",
+        0..=64,
+        "a number from 0 to 64",
+    )?
+    .unwrap_or(2);
+    let webhook_poll = number(
+        get,
+        "GUILD_WEBHOOK_POLL_MS",
+        5..=600_000,
+        "a number of milliseconds from 5 to 600000",
+    )?
+    .map_or(
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_millis,
+    );
+    Ok((webhook_workers, webhook_poll))
 }
 
 /// The `GUILD_WEBHOOK_*` settings of the dispatcher and the URL policy (API-8).

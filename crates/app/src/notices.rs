@@ -46,6 +46,18 @@ impl TryFrom<NoticeRow> for NoticeView {
     }
 }
 
+impl crate::events::Record for NoticeView {
+    const ENTITY: &'static str = "notice";
+    fn entity_id(&self) -> Uuid {
+        self.id
+    }
+    /// A public notice belongs to no organisation: it reaches the
+    /// association's subscribers only, like the public page it is on.
+    fn organisation(&self) -> Option<Uuid> {
+        None
+    }
+}
+
 /// Publishes a notice inside the caller's write transaction, so the notice
 /// exists exactly when the change it announces does (TCH-2): one
 /// `notice.published` event. `entity_type` and `entity_id` name what it is
@@ -69,16 +81,7 @@ pub fn publish(
     };
     guild_store::notices::insert(conn, &row)?;
     let view = NoticeView::try_from(row)?;
-    ctx.emit(
-        conn,
-        Event::new(
-            ev::NOTICE_PUBLISHED,
-            "notice",
-            view.id,
-            None::<&()>,
-            Some(&view),
-        )?,
-    )?;
+    ctx.emit(conn, Event::change(ev::NOTICE_PUBLISHED, None, &view)?)?;
     Ok(view)
 }
 
