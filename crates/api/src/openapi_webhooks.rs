@@ -5,7 +5,8 @@
 //! The envelope is Standard Webhooks': `{"id", "type", "timestamp", "data"}`,
 //! signed in the `webhook-*` headers. `data` is the record the API returns
 //! for the entity ([`guild_app::webhooks::schema_of`]); a scheduled event
-//! wraps it next to its occasion ([`occasion_of`]); where the document has no
+//! wraps it next to its occasion
+//! ([`guild_app::webhooks::scheduled_payload`]); where the document has no
 //! such schema, `data` is described as an object.
 
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
@@ -26,19 +27,17 @@ pub fn add_webhooks(doc: &mut OpenApi) {
         .map(|c| c.schemas.keys().cloned().collect())
         .unwrap_or_default();
     let mut paths = PathsBuilder::new();
+    let mut wrappers = Vec::new();
     for kind in guild_app::events::CATALOGUE
         .iter()
         .filter(|k| k.published())
     {
-        let data = match occasion_of(kind.name) {
-            Some((field, schema)) => Some(occasion(field, schema)),
-            None => {
-                let schema = guild_app::webhooks::schema_of(kind.resource());
-                known
-                    .contains(&schema)
-                    .then(|| Ref::from_schema_name(schema).into())
-            }
-        };
+        if let Some(p) = guild_app::webhooks::scheduled_payload(kind.name) {
+            wrappers.push((p.schema, occasion(p.field, p.record)));
+        }
+        let schema = guild_app::webhooks::payload_schema(kind);
+        let listed = known.contains(&schema) || wrappers.iter().any(|(w, _)| *w == schema);
+        let data = listed.then(|| Ref::from_schema_name(schema).into());
         paths = paths.path(kind.name, event_item(kind.name, kind.description, data));
     }
     paths = paths.path(
@@ -54,19 +53,9 @@ pub fn add_webhooks(doc: &mut OpenApi) {
         components
             .schemas
             .insert(ENVELOPE.to_owned(), RefOr::T(envelope(None, None)));
-    }
-}
-
-/// The events of the scheduler (`app::schedule`): their `data` wraps the
-/// record under a field, next to the `occasion` that fired it.
-fn occasion_of(kind: &str) -> Option<(&'static str, &'static str)> {
-    match kind {
-        "certificate.expiring" | "certificate.expired" | "certificate.lapsed" => {
-            Some(("certificate", "CertificateView"))
+        for (name, schema) in wrappers {
+            components.schemas.insert(name.to_owned(), schema);
         }
-        "archive.overdue" => Some(("archive", "ArchiveView")),
-        "ce.requirement_unmet" => Some(("compliance", "ComplianceView")),
-        _ => None,
     }
 }
 
@@ -200,35 +189,42 @@ mod tests {
         let doc: Value = serde_json::from_str(&crate::app::openapi_json()).unwrap();
         let hooks = doc["webhooks"].as_object().unwrap();
         let schemas = doc["components"]["schemas"].as_object().unwrap();
+        let body = |kind: &str| {
+            hooks[kind]["post"]["requestBody"]["content"]["application/json"]["schema"].clone()
+        };
         for kind in guild_app::events::CATALOGUE
             .iter()
             .filter(|k| k.published())
         {
-            let body =
-                &hooks[kind.name]["post"]["requestBody"]["content"]["application/json"]["schema"];
+            let body = body(kind.name);
             assert_eq!(body["properties"]["type"]["enum"][0], kind.name);
-            let data = &body["properties"]["data"];
-            let reference = data["$ref"].as_str().or_else(|| {
-                data["properties"]
-                    .as_object()?
-                    .values()
-                    .find_map(|v| v["$ref"].as_str())
-            });
-            if let Some(r) = reference {
-                let name = r.trim_start_matches("#/components/schemas/");
-                assert!(schemas.contains_key(name), "{}: {r}", kind.name);
-            }
+            let data = &body["properties"]["data"]["$ref"];
+            let name = data
+                .as_str()
+                .unwrap_or_default()
+                .trim_start_matches("#/components/schemas/");
+            assert_eq!(
+                name,
+                guild_app::webhooks::payload_schema(kind),
+                "{}",
+                kind.name
+            );
+            assert!(schemas.contains_key(name), "{}: {data}", kind.name);
         }
         assert!(hooks.contains_key(guild_app::webhooks::PING));
         assert!(
             !hooks.keys().any(|k| k.starts_with("auth.")),
             "security events are never sent"
         );
-        let expiring = &hooks["certificate.expiring"]["post"]["requestBody"]["content"]["application/json"]
-            ["schema"]["properties"]["data"];
+        // a scheduled event's data: the record next to its occasion
+        let wrapper = &schemas["CertificateOccasion"];
         assert_eq!(
-            expiring["properties"]["certificate"]["$ref"],
+            wrapper["properties"]["certificate"]["$ref"],
             "#/components/schemas/CertificateView"
+        );
+        assert_eq!(
+            wrapper["required"],
+            serde_json::json!(["certificate", "occasion"])
         );
     }
 }

@@ -92,6 +92,41 @@ pub fn schema_of(resource: &str) -> String {
     name
 }
 
+/// How a time-driven event (`app::schedule`) shapes its `data`: the record
+/// under `field`, next to the `occasion` that fired it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScheduledPayload {
+    /// The field holding the record, e.g. `certificate`.
+    pub field: &'static str,
+    /// The record's schema, e.g. `CertificateView`.
+    pub record: &'static str,
+    /// The schema of the whole `data`, e.g. `CertificateOccasion`.
+    pub schema: &'static str,
+}
+
+/// The shape of `data` of the scheduler's kinds; `None` for the others,
+/// whose `data` is the record itself.
+pub fn scheduled_payload(kind: &str) -> Option<ScheduledPayload> {
+    let (field, record, schema) = match kind {
+        "certificate.expiring" | "certificate.expired" | "certificate.lapsed" => {
+            ("certificate", "CertificateView", "CertificateOccasion")
+        }
+        "archive.overdue" => ("archive", "ArchiveView", "ArchiveOccasion"),
+        "ce.requirement_unmet" => ("compliance", "ComplianceView", "ComplianceOccasion"),
+        _ => return None,
+    };
+    Some(ScheduledPayload {
+        field,
+        record,
+        schema,
+    })
+}
+
+/// The schema of the `data` of events of `kind`.
+pub fn payload_schema(kind: &crate::events::EventKind) -> String {
+    scheduled_payload(kind.name).map_or_else(|| schema_of(kind.resource()), |p| p.schema.to_owned())
+}
+
 /// The catalogue a subscription can choose from: every published kind.
 pub fn event_types() -> Vec<EventTypeView> {
     CATALOGUE
@@ -100,7 +135,7 @@ pub fn event_types() -> Vec<EventTypeView> {
         .map(|k| EventTypeView {
             kind: k.name.to_owned(),
             description: k.description.to_owned(),
-            schema: schema_of(k.resource()),
+            schema: payload_schema(k),
         })
         .collect()
 }
